@@ -1,0 +1,84 @@
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+
+namespace HomaBone.Gateway.Services;
+
+/// <summary>
+/// Maps failures that are not already gRPC statuses: an unreachable or overloaded silo is UNAVAILABLE (the
+/// only status clients retry), a timeout is DEADLINE_EXCEEDED, a cancelled call CANCELLED. Nothing of the
+/// request is logged: exception types only.
+/// </summary>
+internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex) when (Map(ex, context) is { } mapped)
+        {
+            throw mapped;
+        }
+    }
+
+    private RpcException? Map(Exception exception, ServerCallContext context)
+    {
+        if (exception is RpcException)
+        {
+            return null;
+        }
+
+        var status = exception switch
+        {
+            OperationCanceledException when context.CancellationToken.IsCancellationRequested => new Status(StatusCode.Cancelled, "the call was cancelled"),
+            TimeoutException => new Status(StatusCode.DeadlineExceeded, "the cluster did not answer in time; retry"),
+            Orleans.Runtime.SiloUnavailableException => new Status(StatusCode.Unavailable, "a silo is unavailable; retry"),
+            Orleans.Runtime.OrleansMessageRejectionException => new Status(StatusCode.Unavailable, "the cluster rejected the call; retry"),
+            Orleans.Runtime.GatewayTooBusyException => new Status(StatusCode.Unavailable, "the cluster is busy; retry"),
+            Microsoft.Data.Sqlite.SqliteException => new Status(StatusCode.Unavailable, "the record store is unavailable; retry"),
+            _ => new Status(StatusCode.Internal, "internal error"),
+        };
+        LogMapped(logger, exception.GetType().Name, status.StatusCode);
+        return new RpcException(status);
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Call failed with {ExceptionType}, answered {StatusCode}")]
+    private static partial void LogMapped(ILogger logger, string exceptionType, StatusCode statusCode);
+}

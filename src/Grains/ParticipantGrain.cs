@@ -1,0 +1,204 @@
+using System.Security.Cryptography;
+using System.Text;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using HomaBone.Contracts.V1;
+using HomaBone.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace HomaBone.Grains;
+
+/// <summary>
+/// Owns one participant's record. A write is validated, derived, persisted (one durable revision, with its
+/// request id and an outbox entry, in one transaction) and only then acknowledged. The stored payload is the
+/// whole homabone.v1.Participant of that revision, so as-of reads return the bytes answered then.
+/// </summary>
+public sealed partial class ParticipantGrain(
+    IRecordStore store,
+    IParticipantDeriver deriver,
+    TimeProvider time,
+    ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
+{
+    /// <summary>Number of cohort shards a participant's analysis row is routed to.</summary>
+    public const int ShardCount = 16;
+
+    private string _cohortId = string.Empty;
+    private string _participantId = string.Empty;
+    private StoredRevision? _current;
+    private CohortSettings? _settings;
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (_cohortId, _participantId) = ParticipantKey.Parse(this.GetPrimaryKeyString());
+        _current = await store.GetCurrentAsync(_cohortId, _participantId, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<GrainReply> UpsertAsync(UpsertParticipantCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        ParticipantRecord record;
+        try
+        {
+            record = ParticipantRecord.Parser.ParseFrom(command.Record);
+        }
+        catch (InvalidProtocolBufferException)
+        {
+            return GrainReply.Fail(ReplyStatus.InvalidArgument, "the participant record is not a valid homabone.v1.ParticipantRecord", [new FieldViolation("participant.record", "is not a valid encoded message")]);
+        }
+
+        var settings = await LoadSettingsAsync();
+        if (settings is null)
+        {
+            return GrainReply.Fail(ReplyStatus.NotFound, $"cohort '{_cohortId}' does not exist");
+        }
+
+        var violations = new List<FieldViolation>();
+        MessageScrubber.Check(record, "participant.record", violations);
+        if (violations.Count > 0)
+        {
+            return GrainReply.Fail(ReplyStatus.InvalidArgument, "the participant record is invalid", violations);
+        }
+
+        var derivation = deriver.Derive(record, settings);
+        if (derivation.Violations.Count > 0)
+        {
+            return GrainReply.Fail(ReplyStatus.InvalidArgument, "the participant record is invalid", derivation.Violations);
+        }
+
+        if (_current is { State: StoredParticipantState.Withdrawn } && !await IsDuplicateAsync(command.RequestId))
+        {
+            return GrainReply.Fail(ReplyStatus.FailedPrecondition, "the participant is withdrawn; a withdrawn record cannot be changed");
+        }
+
+        return await WriteAsync(derivation.Record, derivation.Derived, derivation.Eligibility, ParticipantState.Active, command.RequestId, command.Etag);
+    }
+
+    /// <inheritdoc />
+    public async Task<GrainReply> GetAsync(long revision)
+    {
+        if (_current is null)
+        {
+            return GrainReply.Fail(ReplyStatus.NotFound, "participant not found");
+        }
+
+        if (revision == 0 || revision == _current.Revision)
+        {
+            return GrainReply.Ok(_current.Payload);
+        }
+
+        var stored = revision > 0 && revision < _current.Revision
+            ? await store.GetRevisionAsync(_cohortId, _participantId, revision)
+            : null;
+        return stored is null
+            ? GrainReply.Fail(ReplyStatus.NotFound, $"revision {revision} does not exist (current revision is {_current.Revision})")
+            : GrainReply.Ok(stored.Payload);
+    }
+
+    /// <inheritdoc />
+    public async Task<GrainReply> WithdrawAsync(WithdrawParticipantCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (_current is null)
+        {
+            return GrainReply.Fail(ReplyStatus.NotFound, "participant not found");
+        }
+
+        if (_current.State == StoredParticipantState.Withdrawn)
+        {
+            // Withdrawing twice changes nothing; the answer is the withdrawn record.
+            return GrainReply.Ok(_current.Payload);
+        }
+
+        var participant = Participant.Parser.ParseFrom(_current.Payload);
+        return await WriteAsync(participant.Record, participant.Derived, participant.Eligibility, ParticipantState.Withdrawn, command.RequestId, command.Etag);
+    }
+
+    private async Task<GrainReply> WriteAsync(ParticipantRecord record, DerivedValues derived, Eligibility eligibility, ParticipantState state, string requestId, string etag)
+    {
+        var currentRevision = _current?.Revision ?? 0;
+
+        // An etag mismatch is still sent to the store with an impossible expected revision: the store answers
+        // Duplicate when the request id was already applied (a retry after success), Conflict otherwise.
+        var etagMatches = etag.Length == 0 || (_current is not null && string.Equals(_current.Etag, etag, StringComparison.Ordinal));
+        var expected = etagMatches ? currentRevision : -1;
+        var now = time.GetUtcNow();
+        var revision = currentRevision + 1;
+        var newEtag = MakeEtag(revision, now);
+        var participant = new Participant
+        {
+            Name = ResourceNames.Participant(_cohortId, _participantId),
+            Record = record,
+            Derived = derived,
+            Eligibility = eligibility,
+            Revision = revision,
+            Etag = newEtag,
+            State = state,
+            CreateTime = _current is null ? Timestamp.FromDateTimeOffset(now) : Participant.Parser.ParseFrom(_current.Payload).CreateTime,
+            UpdateTime = Timestamp.FromDateTimeOffset(now),
+        };
+        var payload = participant.ToByteArray();
+        var storedState = state == ParticipantState.Withdrawn ? StoredParticipantState.Withdrawn : StoredParticipantState.Active;
+        var write = new RevisionWrite(_cohortId, _participantId, expected, requestId, storedState, newEtag, payload, ResourceNames.ShardOf(_participantId, ShardCount), now);
+        var outcome = (await store.WriteAsync([write]))[0];
+        switch (outcome.Status)
+        {
+            case WriteStatus.Stored:
+                _current = new StoredRevision(_cohortId, _participantId, revision, storedState, newEtag, payload, _current?.CreateTime ?? now, now);
+                LogStored(logger, revision);
+                return GrainReply.Ok(payload, created: revision == 1);
+            case WriteStatus.Duplicate:
+                var first = outcome.Revision == _current?.Revision ? _current : await store.GetRevisionAsync(_cohortId, _participantId, outcome.Revision);
+                return first is null
+                    ? GrainReply.Fail(ReplyStatus.FailedPrecondition, "the request id was used for a revision that no longer exists")
+                    : GrainReply.Ok(first.Payload, created: outcome.Revision == 1);
+            default:
+                // Someone else wrote (for example a duplicate activation during a membership change): reload.
+                _current = await store.GetCurrentAsync(_cohortId, _participantId);
+                return GrainReply.Fail(ReplyStatus.Aborted, etagMatches
+                    ? "the participant was changed concurrently; read it again and retry with its etag"
+                    : "the etag does not match the participant's current revision; read it again and retry with its etag");
+        }
+    }
+
+    private async Task<bool> IsDuplicateAsync(string requestId)
+    {
+        if (requestId.Length == 0 || _current is null)
+        {
+            return false;
+        }
+
+        // A probe write with an impossible expected revision: Duplicate if seen before, Conflict otherwise; it never writes.
+        var probe = new RevisionWrite(_cohortId, _participantId, -1, requestId, _current.State, _current.Etag, [], 0, time.GetUtcNow());
+        var outcome = (await store.WriteAsync([probe]))[0];
+        return outcome.Status == WriteStatus.Duplicate;
+    }
+
+    private async Task<CohortSettings?> LoadSettingsAsync()
+    {
+        if (_settings is not null)
+        {
+            return _settings;
+        }
+
+        var reply = await GrainFactory.GetGrain<ICohortGrain>(_cohortId).GetAsync();
+        if (reply.Status != ReplyStatus.Ok || reply.Payload is null)
+        {
+            return null;
+        }
+
+        _settings = Cohort.Parser.ParseFrom(reply.Payload).Settings ?? new CohortSettings();
+        return _settings;
+    }
+
+    private string MakeEtag(long revision, DateTimeOffset now)
+    {
+        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes($"{_cohortId}/{_participantId}/{revision}/{now.UtcTicks}"));
+        return $"{revision}-{Convert.ToHexStringLower(bytes, 0, 6)}";
+    }
+
+    // Logs carry no participant identifier and no health value: only the revision number.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Participant revision {Revision} stored")]
+    private static partial void LogStored(ILogger logger, long revision);
+}

@@ -1,0 +1,45 @@
+namespace HomaBone.Storage;
+
+/// <summary>
+/// The system of record. Every method that writes returns only after the write is durable (committed and
+/// synced), so a caller may acknowledge it. Implementations: <see cref="SqliteRecordStore"/> (embedded
+/// default); the cluster issue adds PostgreSQL.
+/// </summary>
+public interface IRecordStore
+{
+    /// <summary>Creates the schema if needed and applies migrations.</summary>
+    Task InitializeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Gets a cohort, or null.</summary>
+    Task<StoredCohort?> GetCohortAsync(string cohortId, CancellationToken cancellationToken = default);
+
+    /// <summary>Inserts a cohort; false if one with that id exists.</summary>
+    Task<bool> TryCreateCohortAsync(StoredCohort cohort, CancellationToken cancellationToken = default);
+
+    /// <summary>Replaces a cohort if its current etag is <paramref name="expectedEtag"/>; false otherwise.</summary>
+    Task<bool> TryUpdateCohortAsync(StoredCohort cohort, string expectedEtag, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets the current revision of a participant, or null.</summary>
+    Task<StoredRevision?> GetCurrentAsync(string cohortId, string participantId, CancellationToken cancellationToken = default);
+
+    /// <summary>Gets one revision of a participant, or null.</summary>
+    Task<StoredRevision?> GetRevisionAsync(string cohortId, string participantId, long revision, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Applies a batch of writes. Each write is checked and applied independently (a conflict in one
+    /// does not affect the others) but all are committed in one durable transaction (group commit).
+    /// </summary>
+    Task<IReadOnlyList<WriteOutcome>> WriteAsync(IReadOnlyList<RevisionWrite> writes, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists current revisions in participant-id order after <paramref name="afterParticipantId"/>.</summary>
+    Task<IReadOnlyList<StoredRevision>> ListCurrentAsync(string cohortId, string? afterParticipantId, int limit, bool includeWithdrawn, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts stored participants of a cohort by state.</summary>
+    Task<(long Active, long Withdrawn)> CountAsync(string cohortId, CancellationToken cancellationToken = default);
+
+    /// <summary>Lists pending outbox entries of a cohort (oldest first).</summary>
+    Task<IReadOnlyList<OutboxEntry>> PendingOutboxAsync(string cohortId, int limit, CancellationToken cancellationToken = default);
+
+    /// <summary>Removes delivered outbox entries.</summary>
+    Task AcknowledgeOutboxAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,488 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+
+namespace HomaBone.Storage;
+
+/// <summary>
+/// The embedded system of record: one SQLite file in WAL mode with <c>synchronous=FULL</c>, so a committed
+/// transaction survives a crash of the process or the machine. All writes go through one writer task that
+/// coalesces concurrent callers into one transaction (group commit): many participant grains writing at once
+/// cost one fsync, and every caller's task completes only after that commit.
+/// </summary>
+public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
+{
+    private const int SchemaVersion = 1;
+    private const int MaxWritesPerCommit = 4096;
+
+    private readonly string _connectionString;
+    private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _initLock = new(1, 1);
+    private Task? _writerLoop;
+    private bool _initialized;
+
+    /// <summary>Creates a store over the SQLite file at <paramref name="path"/> (its folder is created).</summary>
+    public SqliteRecordStore(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (!string.IsNullOrEmpty(directory))
+        {
+            Directory.CreateDirectory(directory);
+        }
+
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            Pooling = true,
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    /// <summary>The file path of the database.</summary>
+    public string ConnectionString => _connectionString;
+
+    /// <inheritdoc />
+    public async Task InitializeAsync(CancellationToken cancellationToken = default)
+    {
+        await _initLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (_initialized)
+            {
+                return;
+            }
+
+            await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, "PRAGMA journal_mode=WAL;", cancellationToken).ConfigureAwait(false);
+            await ExecuteAsync(connection, Schema, cancellationToken).ConfigureAwait(false);
+            await using (var check = connection.CreateCommand())
+            {
+                check.CommandText = "SELECT COALESCE(MAX(version), 0) FROM schema_version;";
+                var current = Convert.ToInt32(await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+                if (current > SchemaVersion)
+                {
+                    throw new InvalidOperationException($"The database schema version {current} is newer than this build supports ({SchemaVersion}).");
+                }
+
+                if (current < SchemaVersion)
+                {
+                    await ExecuteAsync(connection, $"INSERT INTO schema_version(version) VALUES ({SchemaVersion});", cancellationToken).ConfigureAwait(false);
+                }
+            }
+
+            _writerLoop = Task.Factory.StartNew(WriterLoopAsync, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
+            _initialized = true;
+        }
+        finally
+        {
+            _initLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredCohort?> GetCohortAsync(string cohortId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT payload, etag, create_time, update_time FROM cohorts WHERE cohort_id = $c;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new StoredCohort(cohortId, (byte[])reader[0], reader.GetString(1), FromTicks(reader.GetInt64(2)), FromTicks(reader.GetInt64(3)));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TryCreateCohortAsync(StoredCohort cohort, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cohort);
+        return EnqueueAsync<bool>(
+            (connection, transaction) =>
+            {
+                using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "INSERT INTO cohorts(cohort_id, payload, etag, create_time, update_time) VALUES ($c, $p, $e, $t0, $t1) ON CONFLICT(cohort_id) DO NOTHING;";
+                command.Parameters.AddWithValue("$c", cohort.CohortId);
+                command.Parameters.AddWithValue("$p", cohort.Payload);
+                command.Parameters.AddWithValue("$e", cohort.Etag);
+                command.Parameters.AddWithValue("$t0", cohort.CreateTime.UtcTicks);
+                command.Parameters.AddWithValue("$t1", cohort.UpdateTime.UtcTicks);
+                return command.ExecuteNonQuery() == 1;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<bool> TryUpdateCohortAsync(StoredCohort cohort, string expectedEtag, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(cohort);
+        return EnqueueAsync<bool>(
+            (connection, transaction) =>
+            {
+                using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "UPDATE cohorts SET payload = $p, etag = $e, update_time = $t1 WHERE cohort_id = $c AND etag = $x;";
+                command.Parameters.AddWithValue("$c", cohort.CohortId);
+                command.Parameters.AddWithValue("$p", cohort.Payload);
+                command.Parameters.AddWithValue("$e", cohort.Etag);
+                command.Parameters.AddWithValue("$t1", cohort.UpdateTime.UtcTicks);
+                command.Parameters.AddWithValue("$x", expectedEtag);
+                return command.ExecuteNonQuery() == 1;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredRevision?> GetCurrentAsync(string cohortId, string participantId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = RevisionSelect + " JOIN participants p ON p.cohort_id = r.cohort_id AND p.participant_id = r.participant_id AND p.revision = r.revision WHERE r.cohort_id = $c AND r.participant_id = $p;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$p", participantId);
+        return await ReadSingleRevisionAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<StoredRevision?> GetRevisionAsync(string cohortId, string participantId, long revision, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = RevisionSelect + " JOIN participants p ON p.cohort_id = r.cohort_id AND p.participant_id = r.participant_id WHERE r.cohort_id = $c AND r.participant_id = $p AND r.revision = $r;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$p", participantId);
+        command.Parameters.AddWithValue("$r", revision);
+        return await ReadSingleRevisionAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<WriteOutcome>> WriteAsync(IReadOnlyList<RevisionWrite> writes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(writes);
+        return EnqueueAsync<IReadOnlyList<WriteOutcome>>((connection, transaction) => ApplyWrites(connection, transaction, writes), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredRevision>> ListCurrentAsync(string cohortId, string? afterParticipantId, int limit, bool includeWithdrawn, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = RevisionSelect
+            + " JOIN participants p ON p.cohort_id = r.cohort_id AND p.participant_id = r.participant_id AND p.revision = r.revision"
+            + " WHERE r.cohort_id = $c AND r.participant_id > $after" + (includeWithdrawn ? string.Empty : " AND r.state = 1")
+            + " ORDER BY r.participant_id LIMIT $limit;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$after", afterParticipantId ?? string.Empty);
+        command.Parameters.AddWithValue("$limit", limit);
+        var result = new List<StoredRevision>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(ReadRevision(reader));
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public async Task<(long Active, long Withdrawn)> CountAsync(string cohortId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COALESCE(SUM(state = 1), 0), COALESCE(SUM(state = 2), 0) FROM participants WHERE cohort_id = $c;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetInt64(0), reader.GetInt64(1));
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxEntry>> PendingOutboxAsync(string cohortId, int limit, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT participant_id, revision, shard FROM outbox WHERE cohort_id = $c ORDER BY seq LIMIT $limit;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$limit", limit);
+        var result = new List<OutboxEntry>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(new OutboxEntry(cohortId, reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2)));
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
+    public Task AcknowledgeOutboxAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(entries);
+        return EnqueueAsync<int>(
+            (connection, transaction) =>
+            {
+                using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "DELETE FROM outbox WHERE cohort_id = $c AND participant_id = $p AND revision = $r;";
+                var c = command.Parameters.Add("$c", SqliteType.Text);
+                var p = command.Parameters.Add("$p", SqliteType.Text);
+                var r = command.Parameters.Add("$r", SqliteType.Integer);
+                var deleted = 0;
+                foreach (var entry in entries)
+                {
+                    c.Value = entry.CohortId;
+                    p.Value = entry.ParticipantId;
+                    r.Value = entry.Revision;
+                    deleted += command.ExecuteNonQuery();
+                }
+
+                return deleted;
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask DisposeAsync()
+    {
+        _queue.Writer.TryComplete();
+        if (_writerLoop is not null)
+        {
+            await _writerLoop.ConfigureAwait(false);
+        }
+
+        _initLock.Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+
+    private const string RevisionSelect = "SELECT r.cohort_id, r.participant_id, r.revision, r.state, r.etag, r.payload, p.create_time, r.update_time FROM participant_revisions r";
+
+    private const string Schema = """
+        CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS cohorts (
+            cohort_id TEXT NOT NULL PRIMARY KEY,
+            payload BLOB NOT NULL,
+            etag TEXT NOT NULL,
+            create_time INTEGER NOT NULL,
+            update_time INTEGER NOT NULL);
+        CREATE TABLE IF NOT EXISTS participants (
+            cohort_id TEXT NOT NULL,
+            participant_id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            state INTEGER NOT NULL,
+            shard INTEGER NOT NULL,
+            create_time INTEGER NOT NULL,
+            PRIMARY KEY (cohort_id, participant_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS participant_revisions (
+            cohort_id TEXT NOT NULL,
+            participant_id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            state INTEGER NOT NULL,
+            etag TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            update_time INTEGER NOT NULL,
+            PRIMARY KEY (cohort_id, participant_id, revision)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS request_log (
+            cohort_id TEXT NOT NULL,
+            participant_id TEXT NOT NULL,
+            request_id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            PRIMARY KEY (cohort_id, participant_id, request_id)) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS outbox (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            cohort_id TEXT NOT NULL,
+            participant_id TEXT NOT NULL,
+            revision INTEGER NOT NULL,
+            shard INTEGER NOT NULL,
+            UNIQUE (cohort_id, participant_id, revision));
+        """;
+
+    private static List<WriteOutcome> ApplyWrites(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<RevisionWrite> writes)
+    {
+        using var findRequest = Prepare(connection, transaction, "SELECT revision FROM request_log WHERE cohort_id = $c AND participant_id = $p AND request_id = $q;", "$c", "$p", "$q");
+        using var findCurrent = Prepare(connection, transaction, "SELECT revision FROM participants WHERE cohort_id = $c AND participant_id = $p;", "$c", "$p");
+        using var insertRevision = Prepare(connection, transaction, "INSERT INTO participant_revisions(cohort_id, participant_id, revision, state, etag, payload, update_time) VALUES ($c, $p, $r, $s, $e, $b, $t);", "$c", "$p", "$r", "$s", "$e", "$b", "$t");
+        using var upsertHead = Prepare(connection, transaction, "INSERT INTO participants(cohort_id, participant_id, revision, state, shard, create_time) VALUES ($c, $p, $r, $s, $h, $t) ON CONFLICT(cohort_id, participant_id) DO UPDATE SET revision = excluded.revision, state = excluded.state;", "$c", "$p", "$r", "$s", "$h", "$t");
+        using var insertRequest = Prepare(connection, transaction, "INSERT INTO request_log(cohort_id, participant_id, request_id, revision) VALUES ($c, $p, $q, $r);", "$c", "$p", "$q", "$r");
+        using var insertOutbox = Prepare(connection, transaction, "INSERT INTO outbox(cohort_id, participant_id, revision, shard) VALUES ($c, $p, $r, $h);", "$c", "$p", "$r", "$h");
+
+        var outcomes = new List<WriteOutcome>(writes.Count);
+        foreach (var w in writes)
+        {
+            if (w.RequestId.Length > 0)
+            {
+                Bind(findRequest, w.CohortId, w.ParticipantId, w.RequestId);
+                if (findRequest.ExecuteScalar() is long previous)
+                {
+                    outcomes.Add(new WriteOutcome(WriteStatus.Duplicate, previous));
+                    continue;
+                }
+            }
+
+            Bind(findCurrent, w.CohortId, w.ParticipantId);
+            var current = findCurrent.ExecuteScalar() is long c ? c : 0L;
+            if (current != w.ExpectedCurrentRevision)
+            {
+                outcomes.Add(new WriteOutcome(WriteStatus.Conflict, current));
+                continue;
+            }
+
+            var revision = current + 1;
+            var ticks = w.Time.UtcTicks;
+            Bind(insertRevision, w.CohortId, w.ParticipantId, revision, (int)w.State, w.Etag, w.Payload, ticks);
+            insertRevision.ExecuteNonQuery();
+            Bind(upsertHead, w.CohortId, w.ParticipantId, revision, (int)w.State, w.Shard, ticks);
+            upsertHead.ExecuteNonQuery();
+            if (w.RequestId.Length > 0)
+            {
+                Bind(insertRequest, w.CohortId, w.ParticipantId, w.RequestId, revision);
+                insertRequest.ExecuteNonQuery();
+            }
+
+            Bind(insertOutbox, w.CohortId, w.ParticipantId, revision, w.Shard);
+            insertOutbox.ExecuteNonQuery();
+            outcomes.Add(new WriteOutcome(WriteStatus.Stored, revision));
+        }
+
+        return outcomes;
+    }
+
+    private static SqliteCommand Prepare(SqliteConnection connection, SqliteTransaction transaction, string sql, params string[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var name in parameters)
+        {
+            command.Parameters.Add(new SqliteParameter { ParameterName = name });
+        }
+
+        return command;
+    }
+
+    private static void Bind(SqliteCommand command, params object[] values)
+    {
+        for (var i = 0; i < values.Length; i++)
+        {
+            command.Parameters[i].Value = values[i];
+        }
+    }
+
+    private async Task<T> EnqueueAsync<T>(Func<SqliteConnection, SqliteTransaction, T> work, CancellationToken cancellationToken)
+    {
+        if (!_initialized)
+        {
+            await InitializeAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var pending = new PendingWrite((connection, transaction) => work(connection, transaction));
+        ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
+
+        // The write is not cancellable once queued: a caller that gives up must not leave the outcome unknown
+        // to itself while it became durable; it simply stops waiting.
+        return (T)(await pending.Completion.Task.WaitAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private async Task WriterLoopAsync()
+    {
+        await using var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await ExecuteAsync(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", CancellationToken.None).ConfigureAwait(false);
+        var batch = new List<PendingWrite>();
+        while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            batch.Clear();
+            while (batch.Count < MaxWritesPerCommit && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+
+            var results = new object?[batch.Count];
+            var failures = new Exception?[batch.Count];
+            try
+            {
+                using var transaction = connection.BeginTransaction(deferred: false);
+                for (var i = 0; i < batch.Count; i++)
+                {
+                    // Each caller's work runs in its own savepoint: one failing write is rolled back alone.
+                    transaction.Save("w");
+                    try
+                    {
+                        results[i] = batch[i].Work(connection, transaction);
+                        transaction.Release("w");
+                    }
+                    catch (SqliteException ex)
+                    {
+                        failures[i] = ex;
+                        transaction.Rollback("w");
+                        transaction.Release("w");
+                    }
+                }
+
+                transaction.Commit();
+            }
+            catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
+            {
+                foreach (var pending in batch)
+                {
+                    pending.Completion.TrySetException(ex);
+                }
+
+                continue;
+            }
+
+            for (var i = 0; i < batch.Count; i++)
+            {
+                if (failures[i] is { } failure)
+                {
+                    batch[i].Completion.TrySetException(failure);
+                }
+                else
+                {
+                    batch[i].Completion.TrySetResult(results[i]);
+                }
+            }
+        }
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        return connection;
+    }
+
+    private static async Task ExecuteAsync(SqliteConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<StoredRevision?> ReadSingleRevisionAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRevision(reader) : null;
+    }
+
+    private static StoredRevision ReadRevision(SqliteDataReader reader) => new(
+        reader.GetString(0),
+        reader.GetString(1),
+        reader.GetInt64(2),
+        (StoredParticipantState)reader.GetInt32(3),
+        reader.GetString(4),
+        (byte[])reader[5],
+        FromTicks(reader.GetInt64(6)),
+        FromTicks(reader.GetInt64(7)));
+
+    private static DateTimeOffset FromTicks(long ticks) => new(ticks, TimeSpan.Zero);
+
+    private sealed record PendingWrite(Func<SqliteConnection, SqliteTransaction, object?> Work)
+    {
+        public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}
