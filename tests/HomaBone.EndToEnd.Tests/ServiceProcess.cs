@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+using Grpc.Net.Client;
+
+namespace HomaBone.EndToEnd.Tests;
+
+/// <summary>
+/// The real service as a separate OS process (the README's run command, on random loopback ports and a
+/// temporary data directory), so tests see real Kestrel HTTP/2, real crashes (kill -9) and restarts.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    public ServiceProcess(string? dataDirectory = null)
+    {
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("homabone-e2e-").FullName;
+        GrpcPort = FreePort();
+        HttpPort = FreePort();
+        SiloPort = FreePort();
+        OrleansGatewayPort = FreePort();
+    }
+
+    public string DataDirectory { get; }
+
+    public int GrpcPort { get; }
+
+    public int HttpPort { get; }
+
+    public int SiloPort { get; }
+
+    public int OrleansGatewayPort { get; }
+
+    public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
+
+    public string HttpAddress => $"http://127.0.0.1:{HttpPort}";
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "HomaBone.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("HomaBone.sln not found above the test output folder");
+        }
+    }
+
+    public static string GatewayDll
+    {
+        get
+        {
+            var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+            var path = Path.Combine(RepositoryRoot, "src", "Gateway", "bin", configuration, "net10.0", "HomaBone.Gateway.dll");
+            return File.Exists(path) ? path : throw new FileNotFoundException("build the gateway first", path);
+        }
+    }
+
+    public async Task StartAsync(params string[] extraArgs)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(GatewayDll);
+        start.ArgumentList.Add("--contentRoot");
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot, "src", "Gateway"));
+        foreach (var (key, value) in new[]
+        {
+            ("HomaBone:DataDirectory", DataDirectory),
+            ("HomaBone:GrpcPort", GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("HomaBone:HttpPort", HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("HomaBone:SiloPort", SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("HomaBone:OrleansGatewayPort", OrleansGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        })
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        foreach (var arg in extraArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the gateway");
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public GrpcChannel CreateChannel() => GrpcChannel.ForAddress(GrpcAddress);
+
+    /// <summary>SIGKILL: no shutdown code runs, like a crash.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
+    /// <summary>SIGTERM and wait for a clean exit.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term!.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+    }
+
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        await Task.CompletedTask;
+    }
+
+    private async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient { BaseAddress = new Uri(HttpAddress) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException("the gateway exited during start-up:\n" + Output);
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("the gateway did not become ready:\n" + Output);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
