@@ -36,8 +36,17 @@ public static class Derived
     /// <typeparam name="T">The value type.</typeparam>
     /// <param name="value">The value.</param>
     /// <returns>The derived value.</returns>
+    /// <exception cref="ArgumentException">A non-finite double or float (use <see cref="Finite"/> for computed numbers).</exception>
     public static Derived<T> Of<T>(T value)
-        where T : struct => new(value, null);
+        where T : struct
+    {
+        if ((value is double d && !double.IsFinite(d)) || (value is float f && !float.IsFinite(f)))
+        {
+            throw new ArgumentException("A derived value is never NaN or ±∞.", nameof(value));
+        }
+
+        return new(value, null);
+    }
 
     /// <summary>A not-computable value.</summary>
     /// <typeparam name="T">The value type.</typeparam>

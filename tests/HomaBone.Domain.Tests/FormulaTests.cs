@@ -86,6 +86,18 @@ public class FormulaTests
     }
 
     [Fact]
+    public void ExactKey_EqualProductsDifferentDoubles_SameKey()
+    {
+        // 71 × 219 = 73 × 213 = 15549, yet the IEEE doubles of g × i / 405 differ by an ulp (methods.md §1.1).
+        Assert.NotEqual(Homa.Matthews1985(71, 21.9), Homa.Matthews1985(73, 21.3));
+        Assert.Equal(Homa.ExactKey(71, 21.9).Value, Homa.ExactKey(73, 21.3).Value);
+        Assert.Equal(15549L, Homa.ExactKey(71, 21.9).Value);
+    }
+
+    [Fact]
+    public void DerivedOf_NaN_Throws() => Assert.Throws<ArgumentException>(() => Derived.Of(double.NaN));
+
+    [Fact]
     public void ExactKey_OffGrid_NotComputable() => Assert.False(Homa.ExactKey(90.5, 9.3).IsComputable);
 
     // Hand-worked: 1 / (log10 10 + log10 100) = 1/3.

@@ -138,4 +138,13 @@ public class IpaqTests
     [Fact]
     public void Score2005_DefaultOption_IsUnion() =>
         Assert.Equal(IpaqModerateWalkingRule.Union, IpaqOptions.Default.ModerateWalkingRule);
+
+    [Fact]
+    public void Score2005_MinutesWithZeroDays_IgnoredIncludingRule2()
+    {
+        // Vigorous "0 days, 900 min" is not asked/used: rule 2 sums only answered domains (60 + 30 ≤ 960).
+        var s = Ipaq.Score2005(R(0, 900, 2, 60, 5, 30)).Value!.Value;
+        Assert.Equal(0.0, s.VigorousMetMinPerWeek);
+        Assert.Equal((4.0 * 60 * 2) + (3.3 * 30 * 5), s.TotalMetMinPerWeek, 10);
+    }
 }

@@ -91,4 +91,24 @@ public class ValidationTests
     [Fact]
     public void Ranges_EveryCheckedFieldHasARange() =>
         Assert.All(ParticipantValidator.Ranges, r => Assert.True(r.Min < r.Max, r.Field));
+
+    [Fact]
+    public void Validate_IpaqAtLimits_Valid()
+    {
+        var p = new Participant { PhysicalActivity = new() { VigorousDays = 7, VigorousMinutesPerDay = 1440, WalkingDays = 0, WalkingMinutesPerDay = 0 } };
+        Assert.Empty(ParticipantValidator.Validate(p));
+    }
+
+    [Fact]
+    public void Validate_UnspecifiedUnit_Rejected()
+    {
+        var v = Assert.Single(ParticipantValidator.Validate(new Participant { Labs = new() { Insulin = new(8, LabUnit.Unspecified) } }));
+        Assert.Equal("labs.insulin.unit", v.Field);
+        Assert.Contains("accepted: µIU/mL, pmol/L", v.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Validate_NegativeInfinityWeight_Rejected() =>
+        Assert.Contains("finite", Assert.Single(ParticipantValidator.Validate(
+            new Participant { Anthropometry = new() { WeightKg = double.NegativeInfinity } })).Description, StringComparison.Ordinal);
 }
