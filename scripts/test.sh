@@ -37,13 +37,21 @@ if [ ! -x node_modules/.bin/buf ]; then
   npm ci --no-audit --no-fund >&2
 fi
 
-# 3. Build (warnings are errors via Directory.Build.props) and formatting.
+# 3. Contracts: buf lint (STANDARD + COMMENTS) and no breaking change against the previous commit on main.
+log "buf lint"
+node_modules/.bin/buf lint
+if git rev-parse -q --verify HEAD~1 >/dev/null 2>&1 && git cat-file -e HEAD~1:protos/homabone 2>/dev/null; then
+  log "buf breaking against HEAD~1"
+  node_modules/.bin/buf breaking --against '.git#ref=HEAD~1'
+fi
+
+# 4. Build (warnings are errors via Directory.Build.props) and formatting.
 log "build"
 dotnet build HomaBone.sln -c Release -nologo -v quiet -clp:ErrorsOnly >&2
 log "dotnet format --verify-no-changes"
 dotnet format HomaBone.sln --verify-no-changes --no-restore >&2
 
-# 4. Tests: every test project, TRX results summed into the closing line.
+# 5. Tests: every test project, TRX results summed into the closing line.
 log "tests"
 rm -rf TestResults
 set +e
