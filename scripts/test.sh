@@ -22,6 +22,8 @@ have_py pydicom || need+=(python3-pydicom)
 have_cmd dcmconv || need+=(dcmtk)
 have_cmd gdcmconv || need+=(libgdcm-tools)
 have_cmd sqlite3 || need+=(sqlite3)
+have_cmd protoc || need+=(protobuf-compiler)
+have_cmd grpc_python_plugin || need+=(protobuf-compiler-grpc)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need+=(postgresql)
 have_cmd redis-server || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then

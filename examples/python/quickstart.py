@@ -2,17 +2,18 @@
 """HomaBone quickstart: an independent Python grpcio client (stubs generated from protos/ at run time).
 
 Usage: /usr/bin/python3 examples/python/quickstart.py [host:port]   (default 127.0.0.1:5080)
-Needs Debian's python3-grpcio and python3-grpc-tools.
+Needs Debian's python3-grpcio, python3-grpc-tools, protobuf-compiler and protobuf-compiler-grpc.
 """
 import json
 import os
 import pathlib
+import shutil
+import subprocess
 import sys
 import tempfile
 import uuid
 
 import grpc
-from grpc_tools import protoc
 import importlib.resources
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -20,14 +21,13 @@ PROTOS = ROOT / "protos"
 
 
 def generate_stubs() -> pathlib.Path:
+    """Python stubs from protos/ with Debian's protoc (>= 3.15 for proto3 'optional') and grpc_python_plugin."""
     out = pathlib.Path(tempfile.mkdtemp(prefix="homabone-stubs-"))
     well_known = str(importlib.resources.files("grpc_tools") / "_proto")
     files = [str(p.relative_to(PROTOS)) for p in PROTOS.rglob("*.proto")]
-    rc = protoc.main(["protoc", f"-I{PROTOS}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}", *files])
-    if rc != 0:
-        raise SystemExit(f"protoc failed with {rc}")
-    for folder in [out, *[d for d in out.rglob("*") if d.is_dir()]]:
-        (folder / "__init__.py").touch()
+    subprocess.run(["protoc", f"-I{PROTOS}", f"-I{well_known}", f"--python_out={out}", f"--grpc_python_out={out}",
+                    f"--plugin=protoc-gen-grpc_python={shutil.which('grpc_python_plugin')}", *files], check=True)
+    # No __init__.py files: homabone/ and google/ stay namespace packages, so google.protobuf still resolves.
     return out
 
 

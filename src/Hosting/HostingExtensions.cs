@@ -124,7 +124,7 @@ public static class HostingExtensions
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<IParticipantDeriver, StructuralDeriver>();
+        builder.Services.AddSingleton<IParticipantDeriver, DomainDeriver>();
         builder.Services.AddSingleton(_ => new SqliteRecordStore(options.DatabasePath));
         builder.Services.AddSingleton<IRecordStore>(sp => sp.GetRequiredService<SqliteRecordStore>());
         builder.Services.AddHostedService<StoreInitializer>();
