@@ -19,6 +19,8 @@ public static class GatewayExtensions
             grpc.EnableDetailedErrors = false;
         }).AddJsonTranscoding();
         builder.Services.AddGrpcReflection();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddHostedService<DemoLoader>();
         builder.Services.AddGrpcHealthChecks(o => o.Services.Map(string.Empty, r => r.Tags.Contains("ready")))
             .AddCheck<ReadinessHealthCheck>("grpc-ready", tags: ["ready"]);
         builder.Services.Configure<Grpc.AspNetCore.HealthChecks.GrpcHealthChecksOptions>(o => o.UseHealthChecksCache = false);

@@ -129,6 +129,65 @@ public static class ParticipantMapping
         };
     }
 
+    /// <summary>Maps a domain record to the proto record (the inverse of <see cref="ToDomain"/>).</summary>
+    public static ParticipantRecord FromDomain(D.Participant participant)
+    {
+        ArgumentNullException.ThrowIfNull(participant);
+        var d = participant.Demographics;
+        var demographics = new Demographics { Sex = d.Sex switch { D.Sex.Female => Sex.Female, D.Sex.Male => Sex.Male, _ => Sex.Unspecified } };
+        if (d.AgeYears is { } age) { demographics.AgeYears = age; }
+        if (d.MonthsSinceLastMenses is { } months) { demographics.MonthsSinceLastMenses = (int)Math.Round(months); }
+        if (d.AnyMenstrualFlowWithin12Months is { } flow) { demographics.MenstrualFlowWithin12Months = flow; }
+        if (d.AntiDiabeticMedication is { } dm) { demographics.AntidiabeticMedication = dm; }
+        if (d.OsteoporosisTreatment is { } ot) { demographics.OsteoporosisTreatment = ot; }
+        if (d.CurrentGlucocorticoid is { } gc) { demographics.CurrentGlucocorticoid = gc; }
+        if (d.EstrogenReplacementTherapy is { } ert) { demographics.EstrogenReplacementTherapy = ert; }
+        if (d.LiverCirrhosis is { } lc) { demographics.LiverCirrhosis = lc; }
+        if (d.CurrentSmoking is { } smoking) { demographics.CurrentSmoking = smoking; }
+        if (d.AlcoholUnitsPerDay is { } alcohol) { demographics.AlcoholUnitsPerDay = alcohol; }
+        if (d.Black is { } black) { demographics.BlackRace = black; }
+
+        var a = participant.Anthropometry;
+        var anthropometry = new Anthropometry();
+        if (a.HeightCm is { } h) { anthropometry.HeightCm = h; }
+        if (a.WeightKg is { } w) { anthropometry.WeightKg = w; }
+        if (a.WaistCm is { } waist) { anthropometry.WaistCm = waist; }
+        if (a.ThighCm is { } thigh) { anthropometry.ThighCm = thigh; }
+
+        var l = participant.Labs;
+        var labs = new Labs
+        {
+            Glucose = Lab(l.Glucose), Insulin = Lab(l.Insulin), Hba1C = Lab(l.HbA1c), TotalCholesterol = Lab(l.TotalCholesterol),
+            HdlCholesterol = Lab(l.HdlCholesterol), LdlCholesterol = Lab(l.LdlCholesterol), Triglycerides = Lab(l.Triglycerides),
+            HsCrp = Lab(l.HsCrp), VitaminD = Lab(l.VitaminD), Creatinine = Lab(l.Creatinine),
+        };
+
+        var p = participant.PhysicalActivity;
+        var activity = new PhysicalActivity();
+        if (p.VigorousDays is { } vd) { activity.VigorousDays = vd; }
+        if (p.VigorousMinutesPerDay is { } vm) { activity.VigorousMinutesPerDay = vm; }
+        if (p.ModerateDays is { } md) { activity.ModerateDays = md; }
+        if (p.ModerateMinutesPerDay is { } mm) { activity.ModerateMinutesPerDay = mm; }
+        if (p.WalkingDays is { } wd) { activity.WalkingDays = wd; }
+        if (p.WalkingMinutesPerDay is { } wm) { activity.WalkingMinutesPerDay = wm; }
+
+        var q = participant.Qct;
+        var qct = new QctMeasures
+        {
+            FemoralNeck = Region(q.FemoralNeck), Trochanter = Region(q.Trochanter),
+            Intertrochanter = Region(q.Intertrochanter), TotalHip = Region(q.TotalProximalFemur),
+        };
+        if (q.L1L2VbmdMgPerCm3 is { } spine) { qct.SpineL1L2VbmdMgCm3 = spine; }
+        var g = q.NeckGeometry;
+        if (g.ProjectedAbmdGPerCm2 is { } abmd) { qct.NeckArealBmdGCm2 = abmd; }
+        if (g.NeckWidthCm is { } fnw) { qct.NeckWidthCm = fnw; }
+        if (g.CorticalDepthMm is { } depth) { qct.NeckCorticalDepthMm = depth; }
+        if (g.HipAxisLengthMm is { } hal) { qct.HipAxisLengthMm = hal; }
+        if (g.NeckAngleDeg is { } angle) { qct.NeckShaftAngleDeg = angle; }
+
+        return new ParticipantRecord { Demographics = demographics, Anthropometry = anthropometry, Labs = labs, PhysicalActivity = activity, Qct = qct };
+    }
+
     /// <summary>The proto field path of a domain field path (camelCase → the proto's snake_case names).</summary>
     public static string ProtoPath(string domainPath, string prefix)
     {
@@ -196,6 +255,22 @@ public static class ParticipantMapping
 
     private static DerivedValue Value(D.Derived<double> derived, string unit) =>
         derived.Value is { } v ? new DerivedValue { Value = v, Unit = unit } : new DerivedValue { NotComputableReason = derived.Reason ?? "not computable", Unit = unit };
+
+    private static Quantity? Lab(D.Quantity? quantity) => quantity is { } q
+        ? new Quantity { Value = q.Value, Unit = D.UnitConversions.Symbol(q.Unit).Replace('µ', 'u') }
+        : null;
+
+    private static RegionMeasures Region(D.QctRegion region)
+    {
+        var r = new RegionMeasures();
+        if (region.TotalVbmdMgPerCm3 is { } tv) { r.TotalVbmdMgCm3 = tv; }
+        if (region.CorticalVbmdMgPerCm3 is { } cv) { r.CorticalVbmdMgCm3 = cv; }
+        if (region.TrabecularVbmdMgPerCm3 is { } bv) { r.TrabecularVbmdMgCm3 = bv; }
+        if (region.TotalVolumeCm3 is { } tvol) { r.TotalVolumeCm3 = tvol; }
+        if (region.CorticalVolumeCm3 is { } cvol) { r.CorticalVolumeCm3 = cvol; }
+        if (region.TrabecularVolumeCm3 is { } bvol) { r.TrabecularVolumeCm3 = bvol; }
+        return r;
+    }
 
     private static D.QctRegion Region(RegionMeasures? region) => region is null ? new D.QctRegion() : new D.QctRegion
     {
