@@ -56,10 +56,9 @@ public sealed class OrderStatisticTree
             throw new ArgumentException($"Id {id} already present.", nameof(id));
         }
 
-        var node = new Node(id, value, outcomes.ToArray(), Priority(id), _outcomes);
+        var node = new Node(id, value, outcomes.ToArray(), Priority(id));
         _byId[id] = node;
-        var (left, right) = Split(_root, value, id);
-        _root = Join(Join(left, node), right);
+        _root = InsertNode(_root, node);
     }
 
     /// <summary>Removes participant <paramref name="id"/>.</summary>
@@ -72,9 +71,7 @@ public sealed class OrderStatisticTree
             return false;
         }
 
-        var (left, rest) = Split(_root, node.Value, id);
-        var (_, right) = SplitAfter(rest, node.Value, id);
-        _root = Join(left, right);
+        _root = RemoveNode(_root!, node.Value, id);
         return true;
     }
 
@@ -236,7 +233,7 @@ public sealed class OrderStatisticTree
             Collect(node.Left, from, leftSize, acc, ref count);
             for (var t = 0; t < acc.Length; t++)
             {
-                acc[t] = RunningMoments.Combine(acc[t], node.Own[t]);
+                acc[t] = RunningMoments.Combine(acc[t], Single(node.Outcomes[t]));
             }
 
             count++;
@@ -280,28 +277,62 @@ public sealed class OrderStatisticTree
         }
     }
 
-    /// <summary>Splits into keys ≤ (value, id) and keys &gt; (value, id).</summary>
-    private static (Node? Left, Node? Right) SplitAfter(Node? node, double value, long id)
+    /// <summary>Treap insertion in one descent: split the subtree where the new node's priority wins.</summary>
+    private static Node InsertNode(Node? node, Node item)
     {
         if (node is null)
         {
-            return (null, null);
+            return item;
         }
 
-        if (!Less(value, id, node.Value, node.Id))
+        if (item.Priority > node.Priority)
         {
-            var (l, r) = SplitAfter(node.Right, value, id);
-            node.Right = l;
-            node.Update();
-            return (node, r);
+            var (l, r) = Split(node, item.Value, item.Id);
+            item.Left = l;
+            item.Right = r;
+            item.Update();
+            return item;
+        }
+
+        if (Less(item.Value, item.Id, node.Value, node.Id))
+        {
+            node.Left = InsertNode(node.Left, item);
         }
         else
         {
-            var (l, r) = SplitAfter(node.Left, value, id);
-            node.Left = r;
-            node.Update();
-            return (l, node);
+            node.Right = InsertNode(node.Right, item);
         }
+
+        node.Update();
+        return node;
+    }
+
+    /// <summary>Treap deletion in one descent: the found node is replaced by the join of its children.</summary>
+    private static Node? RemoveNode(Node node, double value, long id)
+    {
+        if (node.Id == id)
+        {
+            return Join(node.Left, node.Right);
+        }
+
+        if (Less(value, id, node.Value, node.Id))
+        {
+            node.Left = RemoveNode(node.Left!, value, id);
+        }
+        else
+        {
+            node.Right = RemoveNode(node.Right!, value, id);
+        }
+
+        node.Update();
+        return node;
+    }
+
+    private static RunningMoments Single(double x)
+    {
+        var m = default(RunningMoments);
+        m.Add(x);
+        return m;
     }
 
     private static Node? Join(Node? left, Node? right)
@@ -339,18 +370,13 @@ public sealed class OrderStatisticTree
 
     private sealed class Node
     {
-        public Node(long id, double value, double[] outcomes, ulong priority, int outcomeCount)
+        public Node(long id, double value, double[] outcomes, ulong priority)
         {
             Id = id;
             Value = value;
             Priority = priority;
-            Own = new RunningMoments[outcomeCount];
-            for (var t = 0; t < outcomeCount; t++)
-            {
-                Own[t].Add(outcomes[t]);
-            }
-
-            Aggregate = new RunningMoments[outcomeCount];
+            Outcomes = outcomes;
+            Aggregate = new RunningMoments[outcomes.Length];
             Update();
         }
 
@@ -360,7 +386,7 @@ public sealed class OrderStatisticTree
 
         public ulong Priority { get; }
 
-        public RunningMoments[] Own { get; }
+        public double[] Outcomes { get; }
 
         public RunningMoments[] Aggregate { get; }
 
@@ -372,18 +398,20 @@ public sealed class OrderStatisticTree
 
         public void Update()
         {
-            Size = 1 + (Left?.Size ?? 0) + (Right?.Size ?? 0);
-            for (var t = 0; t < Own.Length; t++)
+            var left = Left;
+            var right = Right;
+            Size = 1 + (left?.Size ?? 0) + (right?.Size ?? 0);
+            for (var t = 0; t < Outcomes.Length; t++)
             {
-                var m = Own[t];
-                if (Left is not null)
+                var m = Single(Outcomes[t]);
+                if (left is not null)
                 {
-                    m = RunningMoments.Combine(Left.Aggregate[t], m);
+                    m = RunningMoments.Combine(left.Aggregate[t], m);
                 }
 
-                if (Right is not null)
+                if (right is not null)
                 {
-                    m = RunningMoments.Combine(m, Right.Aggregate[t]);
+                    m = RunningMoments.Combine(m, right.Aggregate[t]);
                 }
 
                 Aggregate[t] = m;
