@@ -1,0 +1,529 @@
+using HomaBone.Qct.Series;
+
+namespace HomaBone.Qct.Measures;
+
+/// <summary>
+/// Regional measures on a calibrated density volume and an aligned label volume
+/// (0 background, 1 neck, 2 trochanter, 3 intertrochanter, ≥ 4 other bone, which bounds the dilation).
+/// </summary>
+internal sealed class RegionAnalyzer
+{
+    public const double MineralDensityGPerCm3 = 1.05;
+
+    /// <summary>
+    /// Cortical tissue density for unmixing: this percentile of all region voxels. Thin cortex never reaches its
+    /// tissue density in a blurred image, so one value for the whole proximal femur, set where cortex is thick
+    /// enough to be resolved, is used for every region.
+    /// </summary>
+    public const double CorticalPercentile = 0.95;
+
+    private const byte OtherBone = 255;
+
+    private static readonly (int Label, string Name)[] Regions = [(1, "neck"), (2, "trochanter"), (3, "intertrochanter")];
+
+    private readonly VolumeGeometry _g;
+    private readonly float[] _rho;
+    private readonly byte[] _labels;
+    private readonly double _threshold;
+    private readonly float[] _shellDistance;
+    private readonly byte[] _shellOwner;
+
+    public RegionAnalyzer(VolumeGeometry geometry, float[] density, byte[] labels, double corticalThreshold)
+    {
+        _g = geometry;
+        _rho = density;
+        _labels = labels;
+        _threshold = corticalThreshold;
+        var maxSpacing = Math.Max(geometry.SpacingX, Math.Max(geometry.SpacingY, geometry.SpacingZ));
+        DilationMm = Math.Max(3.0, (1.5 * maxSpacing) + 1.5);
+        OuterShellMm = 3.0;
+        TrabecularDepthMm = Math.Max(4.0, 2.0 * maxSpacing);
+        (_shellDistance, _shellOwner) = Propagate(DilationMm + OuterShellMm);
+        BackgroundDensity = MedianOf(Enumerable.Range(0, _g.Count)
+            .Where(i => _shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] > DilationMm && !float.IsNaN(_rho[i])));
+    }
+
+    /// <summary>Dilation of the envelope into background over which BMC is conserved, mm.</summary>
+    public double DilationMm { get; }
+
+    /// <summary>Width of the shell beyond the dilation where the background density is measured, mm.</summary>
+    public double OuterShellMm { get; }
+
+    /// <summary>Depth below the region surface beyond which voxels count as trabecular core, mm.</summary>
+    public double TrabecularDepthMm { get; }
+
+    /// <summary>Median density in the outer shell, mg/cm³.</summary>
+    public double BackgroundDensity { get; }
+
+    public IReadOnlyList<RegionMeasures> MeasureRegions()
+    {
+        var result = new List<RegionMeasures>();
+        var all = Enumerable.Range(0, _g.Count).Where(i => _labels[i] is >= 1 and <= 3).Select(Rho).ToArray();
+        var rhoC = Percentile(all, CorticalPercentile);
+        foreach (var (label, name) in Regions)
+        {
+            if (Array.IndexOf(_labels, (byte)label) >= 0)
+            {
+                result.Add(Measure(name, l => l == label, rhoC));
+            }
+        }
+
+        result.Add(Measure("total", l => l is >= 1 and <= 3, rhoC));
+        return result;
+    }
+
+    public NeckGeometry? MeasureNeck(NeckAxis? given, double neckBmcCorrectedMg, List<QctWarning> warnings)
+    {
+        var neck = Enumerable.Range(0, _g.Count).Where(i => _labels[i] == 1).ToArray();
+        if (neck.Length == 0)
+        {
+            return null;
+        }
+
+        Vec3 axis;
+        var estimated = given is null;
+        var centroid = Centroid(neck);
+        if (given is not null)
+        {
+            axis = (given.To - given.From).Normalized();
+        }
+        else
+        {
+            var inter = Enumerable.Range(0, _g.Count).Where(i => _labels[i] == 3).ToArray();
+            if (inter.Length > 0)
+            {
+                axis = (centroid - Centroid(inter)).Normalized();
+                warnings.Add(new QctWarning("axis-estimated", "Neck axis estimated as the line from the intertrochanteric centroid to the neck centroid; give the axis for reproducible projected measures."));
+            }
+            else
+            {
+                axis = SmallestVarianceDirection(neck, centroid);
+                warnings.Add(new QctWarning("axis-estimated", "Neck axis estimated as the neck region's smallest-variance direction (no intertrochanteric region); give the axis for reproducible projected measures."));
+            }
+        }
+
+        var ap = new Vec3(0, 1, 0);
+        var projection = ap - (axis * ap.Dot(axis));
+        if (projection.Length < 0.2)
+        {
+            projection = new Vec3(1, 0, 0) - (axis * axis.X);
+        }
+
+        projection = projection.Normalized();
+        var across = axis.Cross(projection).Normalized();
+
+        var u = new double[neck.Length];
+        var w = new double[neck.Length];
+        for (var n = 0; n < neck.Length; n++)
+        {
+            var d = PositionOf(neck[n]) - centroid;
+            u[n] = d.Dot(axis);
+            w[n] = d.Dot(across);
+        }
+
+        var uMin = u.Min();
+        var length = u.Max() - uMin;
+        var bins = Math.Max(1, (int)Math.Round(length / 5.0));
+        var binWidth = length / bins;
+        var lo = Enumerable.Repeat(double.PositiveInfinity, bins).ToArray();
+        var hi = Enumerable.Repeat(double.NegativeInfinity, bins).ToArray();
+        for (var n = 0; n < neck.Length; n++)
+        {
+            var b = Math.Min(bins - 1, (int)((u[n] - uMin) / Math.Max(binWidth, 1e-9)));
+            lo[b] = Math.Min(lo[b], w[n]);
+            hi[b] = Math.Max(hi[b], w[n]);
+        }
+
+        var widths = Enumerable.Range(0, bins).Where(b => hi[b] > lo[b]).Select(b => hi[b] - lo[b]).ToArray();
+        var fnwMm = Median(widths);
+        var areaMm2 = widths.Sum() * binWidth;
+
+        // Mineral profile across the neck: envelope voxels at their density, dilation shell voxels net of background.
+        double mass = 0, massW = 0;
+        var shell = Enumerable.Range(0, _g.Count).Where(i => _shellOwner[i] == 1 && _shellDistance[i] <= DilationMm && !float.IsNaN(_rho[i])).ToArray();
+        var members = new List<(double Mass, double W)>(neck.Length + shell.Length);
+        var v = _g.VoxelVolumeCm3;
+        for (var n = 0; n < neck.Length; n++)
+        {
+            var m = Rho(neck[n]) * v;
+            members.Add((m, w[n]));
+        }
+
+        foreach (var i in shell)
+        {
+            var d = PositionOf(i) - centroid;
+            members.Add(((_rho[i] - BackgroundDensity) * v, d.Dot(across)));
+        }
+
+        foreach (var (m, ww) in members)
+        {
+            mass += m;
+            massW += m * ww;
+        }
+
+        var sBar = massW / mass;
+        double second = 0;
+        foreach (var (m, ww) in members)
+        {
+            second += m * (ww - sBar) * (ww - sBar);
+        }
+
+        var lengthCm = length / 10.0;
+        var csa = mass / 1000.0 / lengthCm / MineralDensityGPerCm3;
+        var csmi = second / 100.0 / 1000.0 / lengthCm / MineralDensityGPerCm3;
+        var upper = Median(Enumerable.Range(0, bins).Where(b => hi[b] > lo[b]).Select(b => hi[b]).ToArray());
+        var lower = Median(Enumerable.Range(0, bins).Where(b => hi[b] > lo[b]).Select(b => lo[b]).ToArray());
+        var dMaxCm = Math.Max(upper - sBar, sBar - lower) / 10.0;
+        var fnwCm = fnwMm / 10.0;
+        var disc = (fnwCm * fnwCm) - (4 * csa / Math.PI);
+        var ect = (fnwCm - Math.Sqrt(Math.Max(0, disc))) / 2;
+        return new NeckGeometry
+        {
+            ArealBmdGPerCm2 = neckBmcCorrectedMg / 1000.0 / (areaMm2 / 100.0),
+            ProjectedAreaCm2 = areaMm2 / 100.0,
+            NeckWidthCm = fnwCm,
+            NeckLengthCm = lengthCm,
+            CsaCm2 = csa,
+            CsmiCm4 = csmi,
+            SectionModulusCm3 = csmi / dMaxCm,
+            DMaxCm = dMaxCm,
+            CorticalThicknessCm = ect,
+            BucklingRatio = ect > 0 ? dMaxCm / ect : double.NaN,
+            Axis = axis,
+            ProjectionDirection = projection,
+            AxisEstimated = estimated,
+        };
+    }
+
+    private RegionMeasures Measure(string name, Func<byte, bool> inRegion, double rhoC)
+    {
+        var v = _g.VoxelVolumeCm3;
+        long n = 0, nc = 0;
+        double sum = 0, sumC = 0;
+        var members = new List<int>();
+        for (var i = 0; i < _g.Count; i++)
+        {
+            if (!inRegion(_labels[i]))
+            {
+                continue;
+            }
+
+            members.Add(i);
+            var r = Rho(i);
+            n++;
+            sum += r;
+            if (r >= _threshold)
+            {
+                nc++;
+                sumC += r;
+            }
+        }
+
+        double shellExcess = 0;
+        for (var i = 0; i < _g.Count; i++)
+        {
+            if (_shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] <= DilationMm && inRegion(_shellOwner[i]) && !float.IsNaN(_rho[i]))
+            {
+                shellExcess += _rho[i] - BackgroundDensity;
+            }
+        }
+
+        var volume = n * v;
+        var bmcCorrected = (sum + shellExcess) * v;
+        var rhoT = TrabecularCore(members, inRegion);
+        var vCort = rhoC > rhoT ? Math.Clamp((bmcCorrected - (rhoT * volume)) / (rhoC - rhoT), 0, volume) : 0;
+        var bmcCort = bmcCorrected - (rhoT * (volume - vCort));
+        return new RegionMeasures
+        {
+            Region = name,
+            Integral = CompartmentMeasures.Of(volume, sum * v),
+            Cortical = CompartmentMeasures.Of(nc * v, sumC * v),
+            Trabecular = CompartmentMeasures.Of((n - nc) * v, (sum - sumC) * v),
+            IntegralCorrected = CompartmentMeasures.Of(volume, bmcCorrected),
+            CorticalCorrected = CompartmentMeasures.Of(vCort, bmcCort),
+            TrabecularCorrected = CompartmentMeasures.Of(volume - vCort, rhoT * (volume - vCort)),
+            CorticalDensityEstimateMgPerCm3 = rhoC,
+            TrabecularDensityEstimateMgPerCm3 = rhoT,
+            VoxelCount = (int)n,
+        };
+    }
+
+    /// <summary>Median density of region voxels deeper than <see cref="TrabecularDepthMm"/> below the region surface.</summary>
+    private double TrabecularCore(List<int> members, Func<byte, bool> inRegion)
+    {
+        var depth = new Dictionary<int, double>();
+        var queue = new PriorityQueue<int, double>();
+        foreach (var i in members)
+        {
+            if (IsSurface(i, inRegion))
+            {
+                depth[i] = 0;
+                queue.Enqueue(i, 0);
+            }
+        }
+
+        while (queue.TryDequeue(out var i, out var d))
+        {
+            if (d > depth[i] || d > TrabecularDepthMm)
+            {
+                continue;
+            }
+
+            foreach (var (j, step) in Neighbours(i))
+            {
+                var nd = d + step;
+                if (inRegion(_labels[j]) && nd <= TrabecularDepthMm && (!depth.TryGetValue(j, out var old) || nd < old))
+                {
+                    depth[j] = nd;
+                    queue.Enqueue(j, nd);
+                }
+            }
+        }
+
+        var core = members.Where(i => !depth.ContainsKey(i)).Select(Rho).ToArray();
+        if (core.Length >= 10)
+        {
+            return Median(core);
+        }
+
+        var below = members.Select(Rho).Where(r => r < _threshold).ToArray();
+        return below.Length > 0 ? Median(below) : 0;
+    }
+
+    private bool IsSurface(int i, Func<byte, bool> inRegion)
+    {
+        var (x, y, z) = Coordinates(i);
+        return x == 0 || y == 0 || z == 0 || x == _g.SizeX - 1 || y == _g.SizeY - 1 || z == _g.SizeZ - 1
+            || !inRegion(_labels[i - 1]) || !inRegion(_labels[i + 1])
+            || !inRegion(_labels[i - _g.SizeX]) || !inRegion(_labels[i + _g.SizeX])
+            || !inRegion(_labels[i - (_g.SizeX * _g.SizeY)]) || !inRegion(_labels[i + (_g.SizeX * _g.SizeY)]);
+    }
+
+    /// <summary>
+    /// Distance (26-neighbour chamfer, mm) from the regions 1–3 into background voxels, and which region is nearest.
+    /// Voxels of other bone (label ≥ 4) and padding are not entered; other bone claims the background nearest to it.
+    /// </summary>
+    private (float[] Distance, byte[] Owner) Propagate(double maxMm)
+    {
+        var distance = new float[_g.Count];
+        Array.Fill(distance, float.PositiveInfinity);
+        var owner = new byte[_g.Count];
+        var queue = new PriorityQueue<int, double>();
+        for (var i = 0; i < _g.Count; i++)
+        {
+            if (_labels[i] != 0)
+            {
+                foreach (var (j, _) in Neighbours(i))
+                {
+                    if (_labels[j] == 0)
+                    {
+                        distance[i] = 0;
+                        queue.Enqueue(i, 0);
+                        break;
+                    }
+                }
+            }
+        }
+
+        while (queue.TryDequeue(out var i, out var d))
+        {
+            if (d > distance[i])
+            {
+                continue;
+            }
+
+            // Other bone (label >= 4) competes for the background it is nearest to (owner 255), so its blur is not
+            // credited to an adjacent region.
+            var label = _labels[i] is >= 1 and <= 3 ? _labels[i] : _labels[i] >= 4 ? OtherBone : owner[i];
+            foreach (var (j, step) in Neighbours(i))
+            {
+                if (_labels[j] != 0 || float.IsNaN(_rho[j]))
+                {
+                    continue;
+                }
+
+                var nd = d + step;
+                if (nd <= maxMm && nd < distance[j])
+                {
+                    distance[j] = (float)nd;
+                    owner[j] = label;
+                    queue.Enqueue(j, nd);
+                }
+            }
+        }
+
+        for (var i = 0; i < _g.Count; i++)
+        {
+            if (_labels[i] != 0)
+            {
+                owner[i] = 0;
+            }
+        }
+
+        return (distance, owner);
+    }
+
+    private IEnumerable<(int Index, double Step)> Neighbours(int i)
+    {
+        var (x, y, z) = Coordinates(i);
+        for (var dz = -1; dz <= 1; dz++)
+        {
+            var nz = z + dz;
+            if (nz < 0 || nz >= _g.SizeZ)
+            {
+                continue;
+            }
+
+            for (var dy = -1; dy <= 1; dy++)
+            {
+                var ny = y + dy;
+                if (ny < 0 || ny >= _g.SizeY)
+                {
+                    continue;
+                }
+
+                for (var dx = -1; dx <= 1; dx++)
+                {
+                    var nx = x + dx;
+                    if ((dx == 0 && dy == 0 && dz == 0) || nx < 0 || nx >= _g.SizeX)
+                    {
+                        continue;
+                    }
+
+                    var step = Math.Sqrt(Sq(dx * _g.SpacingX) + Sq(dy * _g.SpacingY) + Sq(dz * _g.SpacingZ));
+                    yield return (_g.Index(nx, ny, nz), step);
+                }
+            }
+        }
+    }
+
+    private (int X, int Y, int Z) Coordinates(int i)
+    {
+        var plane = _g.SizeX * _g.SizeY;
+        var z = i / plane;
+        var rest = i - (z * plane);
+        return (rest % _g.SizeX, rest / _g.SizeX, z);
+    }
+
+    private Vec3 PositionOf(int i)
+    {
+        var (x, y, z) = Coordinates(i);
+        return _g.Position(x, y, z);
+    }
+
+    private Vec3 Centroid(int[] voxels)
+    {
+        var sum = new Vec3(0, 0, 0);
+        foreach (var i in voxels)
+        {
+            sum += PositionOf(i);
+        }
+
+        return sum / voxels.Length;
+    }
+
+    private Vec3 SmallestVarianceDirection(int[] voxels, Vec3 centroid)
+    {
+        var c = new double[3, 3];
+        foreach (var i in voxels)
+        {
+            var d = PositionOf(i) - centroid;
+            double[] v = [d.X, d.Y, d.Z];
+            for (var a = 0; a < 3; a++)
+            {
+                for (var b = 0; b < 3; b++)
+                {
+                    c[a, b] += v[a] * v[b];
+                }
+            }
+        }
+
+        var (values, vectors) = Jacobi3(c);
+        var k = values[0] <= values[1] && values[0] <= values[2] ? 0 : values[1] <= values[2] ? 1 : 2;
+        return new Vec3(vectors[0, k], vectors[1, k], vectors[2, k]).Normalized();
+    }
+
+    private static (double[] Values, double[,] Vectors) Jacobi3(double[,] matrix)
+    {
+        var a = (double[,])matrix.Clone();
+        var v = new double[3, 3] { { 1, 0, 0 }, { 0, 1, 0 }, { 0, 0, 1 } };
+        for (var sweep = 0; sweep < 50; sweep++)
+        {
+            var off = Sq(a[0, 1]) + Sq(a[0, 2]) + Sq(a[1, 2]);
+            if (off < 1e-24)
+            {
+                break;
+            }
+
+            for (var p = 0; p < 2; p++)
+            {
+                for (var q = p + 1; q < 3; q++)
+                {
+                    if (Math.Abs(a[p, q]) < 1e-300)
+                    {
+                        continue;
+                    }
+
+                    var theta = (a[q, q] - a[p, p]) / (2 * a[p, q]);
+                    var t = Math.Sign(theta) / (Math.Abs(theta) + Math.Sqrt((theta * theta) + 1));
+                    if (theta == 0)
+                    {
+                        t = 1;
+                    }
+
+                    var cos = 1 / Math.Sqrt((t * t) + 1);
+                    var sin = t * cos;
+                    for (var k = 0; k < 3; k++)
+                    {
+                        var akp = a[k, p];
+                        var akq = a[k, q];
+                        a[k, p] = (cos * akp) - (sin * akq);
+                        a[k, q] = (sin * akp) + (cos * akq);
+                    }
+
+                    for (var k = 0; k < 3; k++)
+                    {
+                        var apk = a[p, k];
+                        var aqk = a[q, k];
+                        a[p, k] = (cos * apk) - (sin * aqk);
+                        a[q, k] = (sin * apk) + (cos * aqk);
+                    }
+
+                    for (var k = 0; k < 3; k++)
+                    {
+                        var vkp = v[k, p];
+                        var vkq = v[k, q];
+                        v[k, p] = (cos * vkp) - (sin * vkq);
+                        v[k, q] = (sin * vkp) + (cos * vkq);
+                    }
+                }
+            }
+        }
+
+        return ([a[0, 0], a[1, 1], a[2, 2]], v);
+    }
+
+    private double Rho(int i) => float.IsNaN(_rho[i]) ? BackgroundDensityOrZero() : _rho[i];
+
+    private double BackgroundDensityOrZero() => double.IsFinite(BackgroundDensity) ? BackgroundDensity : 0;
+
+    private double MedianOf(IEnumerable<int> voxels) => Median(voxels.Select(i => (double)_rho[i]).ToArray());
+
+    private static double Median(double[] values) => Percentile(values, 0.5);
+
+    private static double Percentile(double[] values, double p)
+    {
+        if (values.Length == 0)
+        {
+            return double.NaN;
+        }
+
+        var sorted = values.Order().ToArray();
+        var h = (sorted.Length - 1) * p;
+        var lo = (int)Math.Floor(h);
+        var hi = Math.Min(lo + 1, sorted.Length - 1);
+        return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
+    }
+
+    private static double Sq(double x) => x * x;
+}
