@@ -157,9 +157,16 @@ public static class ParticipantMapping
         var l = participant.Labs;
         var labs = new Labs
         {
-            Glucose = Lab(l.Glucose), Insulin = Lab(l.Insulin), Hba1C = Lab(l.HbA1c), TotalCholesterol = Lab(l.TotalCholesterol),
-            HdlCholesterol = Lab(l.HdlCholesterol), LdlCholesterol = Lab(l.LdlCholesterol), Triglycerides = Lab(l.Triglycerides),
-            HsCrp = Lab(l.HsCrp), VitaminD = Lab(l.VitaminD), Creatinine = Lab(l.Creatinine),
+            Glucose = Lab(l.Glucose),
+            Insulin = Lab(l.Insulin),
+            Hba1C = Lab(l.HbA1c),
+            TotalCholesterol = Lab(l.TotalCholesterol),
+            HdlCholesterol = Lab(l.HdlCholesterol),
+            LdlCholesterol = Lab(l.LdlCholesterol),
+            Triglycerides = Lab(l.Triglycerides),
+            HsCrp = Lab(l.HsCrp),
+            VitaminD = Lab(l.VitaminD),
+            Creatinine = Lab(l.Creatinine),
         };
 
         var p = participant.PhysicalActivity;
@@ -174,8 +181,10 @@ public static class ParticipantMapping
         var q = participant.Qct;
         var qct = new QctMeasures
         {
-            FemoralNeck = Region(q.FemoralNeck), Trochanter = Region(q.Trochanter),
-            Intertrochanter = Region(q.Intertrochanter), TotalHip = Region(q.TotalProximalFemur),
+            FemoralNeck = Region(q.FemoralNeck),
+            Trochanter = Region(q.Trochanter),
+            Intertrochanter = Region(q.Intertrochanter),
+            TotalHip = Region(q.TotalProximalFemur),
         };
         if (q.L1L2VbmdMgPerCm3 is { } spine) { qct.SpineL1L2VbmdMgCm3 = spine; }
         var g = q.NeckGeometry;

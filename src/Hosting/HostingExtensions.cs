@@ -105,7 +105,17 @@ public static class HostingExtensions
                 {
                     // Never record URLs or query strings that might carry identifiers.
                     o.RecordException = false;
-                    o.EnrichWithHttpRequest = (activity, _) => activity.SetTag("url.query", null);
+                    o.EnrichWithHttpRequest = (activity, request) =>
+                    {
+                        activity.SetTag("url.query", null);
+
+                        // JSON-transcoded paths carry resource names (participant ids): keep only the route.
+                        if (request.Path.StartsWithSegments("/v1", StringComparison.Ordinal))
+                        {
+                            activity.SetTag("url.path", "/v1/{resource}");
+                            activity.DisplayName = request.Method + " /v1/{resource}";
+                        }
+                    };
                 }))
             .WithMetrics(metrics => metrics
                 .AddMeter(TelemetryName, "Microsoft.Orleans")

@@ -16,8 +16,11 @@ public sealed class ServiceProcess : IAsyncDisposable
     private readonly StringBuilder _output = new();
     private Process? _process;
 
-    public ServiceProcess(string? dataDirectory = null)
+    private readonly string _project;
+
+    public ServiceProcess(string? dataDirectory = null, string project = "Gateway")
     {
+        _project = project;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("homabone-e2e-").FullName;
         GrpcPort = FreePort();
         HttpPort = FreePort();
@@ -64,14 +67,11 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
-    public static string GatewayDll
+    public static string ProjectDll(string project)
     {
-        get
-        {
-            var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-            var path = Path.Combine(RepositoryRoot, "src", "Gateway", "bin", configuration, "net10.0", "HomaBone.Gateway.dll");
-            return File.Exists(path) ? path : throw new FileNotFoundException("build the gateway first", path);
-        }
+        var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var path = Path.Combine(RepositoryRoot, "src", project, "bin", configuration, "net10.0", $"HomaBone.{project}.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"build src/{project} first", path);
     }
 
     public async Task StartAsync(params string[] extraArgs)
@@ -82,9 +82,9 @@ public sealed class ServiceProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(GatewayDll);
+        start.ArgumentList.Add(ProjectDll(_project));
         start.ArgumentList.Add("--contentRoot");
-        start.ArgumentList.Add(Path.Combine(RepositoryRoot, "src", "Gateway"));
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot, "src", _project));
         foreach (var (key, value) in new[]
         {
             ("HomaBone:DataDirectory", DataDirectory),
@@ -104,7 +104,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start the gateway");
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + _project);
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
         _process.BeginOutputReadLine();
