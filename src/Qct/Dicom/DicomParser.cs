@@ -13,6 +13,9 @@ internal sealed class DicomParser
 {
     private const uint UndefinedLength = 0xFFFFFFFF;
 
+    /// <summary>Nesting is parsed recursively; this cap keeps the stack bounded whatever the options say.</summary>
+    private const int HardNestingLimit = 256;
+
     private readonly byte[] _buffer;
     private readonly DicomReadOptions _options;
     private int _position;
@@ -56,7 +59,6 @@ internal sealed class DicomParser
     private DicomDataset ReadItems(int end, int depth, bool untilItemDelimiter, Encoding? encoding)
     {
         var dataset = new DicomDataset(encoding);
-        DicomTag? previous = null;
         while (_position < end)
         {
             if (_options.SkipPixelData && depth == 0 && end - _position >= 4 && PeekTag() == DicomTag.PixelData)
@@ -76,16 +78,12 @@ internal sealed class DicomParser
                 throw Fail($"Unexpected delimiter {element.Tag} outside an undefined-length item");
             }
 
-            if (previous is { } prev && element.Tag <= prev && depth == 0 && element.Tag.Group != 0x0002)
+            // PS3.5 §7.1 requires ascending order; out-of-order writers are tolerated, a repeated tag is not.
+            if (dataset.Contains(element.Tag))
             {
-                // PS3.5 §7.1: ascending order. Tolerated (many writers are sloppy) but duplicates are not.
-                if (element.Tag == prev)
-                {
-                    throw Fail($"Duplicate attribute {element.Tag}");
-                }
+                throw Fail($"Duplicate attribute {element.Tag}");
             }
 
-            previous = element.Tag;
             dataset.Add(element);
         }
 
@@ -215,6 +213,11 @@ internal sealed class DicomParser
         {
             memory = Swap(memory.Span, vr.UnitSize);
         }
+        else if (_bigEndian && tag == DicomTag.PixelData && valueLength % 2 == 0)
+        {
+            // OB pixel data in big endian: the reader only decodes 16-bit pixels, which are words in file order.
+            memory = Swap(memory.Span, 2);
+        }
 
         _position += valueLength;
         return new DicomElement(tag, vr, memory);
@@ -222,9 +225,9 @@ internal sealed class DicomParser
 
     private DicomSequence ReadSequence(DicomTag tag, int end, bool undefined, int depth)
     {
-        if (depth > _options.MaxNestingDepth)
+        if (depth > Math.Min(_options.MaxNestingDepth, HardNestingLimit))
         {
-            throw Fail($"Sequence nesting deeper than MaxNestingDepth {_options.MaxNestingDepth} at {tag}");
+            throw Fail($"Sequence nesting deeper than MaxNestingDepth {Math.Min(_options.MaxNestingDepth, HardNestingLimit)} at {tag}");
         }
 
         var items = new List<DicomDataset>();

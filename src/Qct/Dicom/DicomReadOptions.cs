@@ -15,7 +15,7 @@ public sealed record DicomReadOptions
     /// <summary>Largest accepted value length of one element, in bytes.</summary>
     public long MaxElementLength { get; init; } = 512L << 20;
 
-    /// <summary>Deepest accepted sequence nesting (a top-level sequence is depth 1).</summary>
+    /// <summary>Deepest accepted sequence nesting (a top-level sequence is depth 1; never more than 256).</summary>
     public int MaxNestingDepth { get; init; } = 32;
 
     /// <summary>Largest accepted number of elements and items in one file.</summary>

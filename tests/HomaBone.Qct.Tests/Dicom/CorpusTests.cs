@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using HomaBone.Qct.Dicom;
+using Xunit.Abstractions;
 
 namespace HomaBone.Qct.Tests.Dicom;
 
@@ -9,7 +10,7 @@ namespace HomaBone.Qct.Tests.Dicom;
 /// into every native transfer syntax and compressed by GDCM's gdcmconv.
 /// </summary>
 [Collection(CorpusGroup.Name)]
-public sealed class CorpusTests(CorpusFixture corpus)
+public sealed class CorpusTests(CorpusFixture corpus, ITestOutputHelper output)
 {
     // (0028,0120) is "US or SS" in PS3.6: pydicom resolves it from Pixel Representation; it is checked through DicomPixelData.
     private static readonly HashSet<string> SkippedKeys = ["00280120"];
@@ -57,6 +58,7 @@ public sealed class CorpusTests(CorpusFixture corpus)
             }
         }
 
+        output.WriteLine($"{corpus.Files.Count()} files, {compared} values compared with pydicom {corpus.Manifest.RootElement.GetProperty("pydicom").GetString()}");
         Assert.True(compared > 5000, $"only {compared} values compared");
         Assert.True(failures.Count == 0, string.Join('\n', failures.Take(40)));
     }

@@ -3,10 +3,11 @@ using System.Diagnostics;
 using System.IO.Compression;
 using System.Text;
 using HomaBone.Qct.Dicom;
+using Xunit.Abstractions;
 
 namespace HomaBone.Qct.Tests.Dicom;
 
-public sealed class HostileInputTests
+public sealed class HostileInputTests(ITestOutputHelper output)
 {
     [Fact]
     public void Open_DeepNesting_ThrowsFormatExceptionNamingLimit()
@@ -193,6 +194,7 @@ public sealed class HostileInputTests
             }
         }
 
+        output.WriteLine($"{Iterations} mutated files: parsed {outcomes[0]}, DicomFormatException {outcomes[1]}, DicomUnsupportedTransferSyntaxException {outcomes[2]}, slowest {worst.TotalMilliseconds:F1} ms");
         Assert.True(failures.Count == 0, string.Join('\n', failures.Take(30)));
         Assert.True(outcomes[0] > 100 && outcomes[1] > 100, $"parsed {outcomes[0]}, format errors {outcomes[1]}, unsupported {outcomes[2]}");
         Assert.True(worst < TimeSpan.FromSeconds(2), $"worst {worst}");

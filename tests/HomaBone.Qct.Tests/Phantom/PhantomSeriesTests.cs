@@ -133,8 +133,23 @@ public sealed class PhantomSeriesTests(PhantomFixture phantom)
     }
 
     [Fact]
+    public void Analyze_LossyFlag_RefusedUnlessAllowed_ThenProtocolWarnings()
+    {
+        var lossy = PhantomFixture.Files(Path.Combine(phantom.ThreeMm, "ct_lossy"));
+        var ex = Assert.Throws<QctInputException>(() => QctAnalyzer.AnalyzeFiles(lossy, PhantomFixture.Files(Labels)));
+        Assert.Equal("lossy", ex.Code);
+        var result = QctAnalyzer.AnalyzeFiles(lossy, PhantomFixture.Files(Labels), new QctOptions { AllowLossy = true });
+        Assert.True(result.Series.LossyCompressed);
+        Assert.Contains(result.Warnings, w => w.Code == "protocol-lossy");
+        Assert.Contains(result.Warnings, w => w.Code == "protocol-kvp");
+        Assert.Contains(result.Warnings, w => w.Code == "protocol-mas");
+    }
+
+    [Fact]
     public void Analyze_ProtocolAsScanned_NoProtocolWarnings()
     {
+        var asScanned = QctAnalyzer.AnalyzeFiles(PhantomFixture.Files(Ct), PhantomFixture.Files(Labels));
+        Assert.DoesNotContain(asScanned.Warnings, w => w.Code.StartsWith("protocol-", StringComparison.Ordinal));
         var result = QctAnalyzer.AnalyzeFiles(PhantomFixture.Files(Ct), PhantomFixture.Files(Labels), new QctOptions { ExpectedKvp = 140, MaxSliceThicknessMm = 1 });
         Assert.Contains(result.Warnings, w => w.Code == "protocol-kvp");
         Assert.Contains(result.Warnings, w => w.Code == "protocol-slice-thickness");

@@ -13,6 +13,7 @@ Pixel Spacing is [0.8 row, 0.75 column] mm (non-square, to catch row/column swap
 Labels (same geometry, own series): 1 neck, 2 trochanter, 3 intertrochanter, 4 other bone (caps), 0 elsewhere,
 from voxel centres. File names are random (file order is not slice order).
 With --variants: ct_rev/ (instance numbers reversed), ct_noweight/ (no Patient's Weight, new series UID),
+ct_lossy/ (Lossy Image Compression 01, 140 kVp, 300 mAs),
 neg/mr.dcm (Modality MR), neg/compressed.dcm (gdcmconv --jpeg).
 truth.json holds the closed-form values (qct.md) and the true calibration.
 """
@@ -129,7 +130,7 @@ def base_dataset(series_uid, frame_uid, study_uid, sop_class, modality):
 
 
 def write_series(folder, slices, zs, series_uid, frame_uid, study_uid, thickness, *, label=False,
-                 reverse_instances=False, weight=True, rng=None):
+                 reverse_instances=False, weight=True, lossy=False):
     os.makedirs(folder, exist_ok=True)
     n = len(zs)
     names = []
@@ -152,8 +153,10 @@ def write_series(folder, slices, zs, series_uid, frame_uid, study_uid, thickness
             if weight:
                 ds.PatientWeight = 56.0
             ds.PatientSize = 1.58
-            ds.KVP = 120
-            ds.Exposure = 150
+            ds.KVP = 140 if lossy else 120
+            ds.Exposure = 300 if lossy else 150
+            if lossy:
+                ds.LossyImageCompression = "01"
             ds.ConvolutionKernel = "STANDARD"
             ds.PixelRepresentation = 1
             ds.RescaleIntercept = -1024
@@ -198,6 +201,7 @@ def main():
     if variants:
         write_series(os.path.join(out, "ct_rev"), ct_slices, zs, generate_uid(), frame, study, slice_mm, reverse_instances=True)
         write_series(os.path.join(out, "ct_noweight"), ct_slices, zs, generate_uid(), frame, study, slice_mm, weight=False)
+        write_series(os.path.join(out, "ct_lossy"), ct_slices, zs, generate_uid(), frame, study, slice_mm, lossy=True)
         neg = os.path.join(out, "neg")
         names = write_series(neg, ct_slices[:1], zs[:1], generate_uid(), frame, study, slice_mm)
         ds = pydicom.dcmread(os.path.join(neg, names[0]))
