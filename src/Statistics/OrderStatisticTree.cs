@@ -13,24 +13,36 @@ public sealed record RangeSummary(long Count, IReadOnlyList<RunningMoments> Outc
 /// <see cref="Select"/> gives order statistics for the type-2 cut points in O(log n). Priorities are a
 /// hash of the id, so the shape (and hence the merge order and every rounding) depends only on the set of
 /// (value, id) keys, not on insertion order: results are deterministic for a given set.
-/// NaN keys are rejected (missing exposure = not in the tree).
+/// NaN keys are rejected (missing exposure = not in the tree). Nodes live in parallel arrays (indices, not
+/// objects) so that a path from the root touches few cache lines and updates allocate nothing.
 /// </summary>
 public sealed class OrderStatisticTree
 {
+    private const int Nil = -1;
     private readonly int _outcomes;
-    private readonly Dictionary<long, Node> _byId = [];
-    private Node? _root;
+    private readonly Dictionary<long, int> _byId = [];
+    private readonly Stack<int> _free = new();
+    private NodeData[] _nodes;
+    private double[] _values;
+    private RunningMoments[] _aggregate;
+    private int _used;
+    private int _root = Nil;
 
     /// <summary>Creates an empty tree tracking <paramref name="outcomes"/> outcome variables per participant.</summary>
     /// <param name="outcomes">Number of tracked outcomes (≥ 0).</param>
-    public OrderStatisticTree(int outcomes)
+    /// <param name="capacity">Initial node capacity (grows by doubling).</param>
+    public OrderStatisticTree(int outcomes, int capacity = 1024)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(outcomes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _outcomes = outcomes;
+        _nodes = new NodeData[capacity];
+        _values = new double[capacity * outcomes];
+        _aggregate = new RunningMoments[capacity * outcomes];
     }
 
     /// <summary>Number of participants.</summary>
-    public int Count => _root?.Size ?? 0;
+    public int Count => _root == Nil ? 0 : _nodes[_root].Size;
 
     /// <summary>Number of tracked outcomes.</summary>
     public int OutcomeCount => _outcomes;
@@ -51,13 +63,20 @@ public sealed class OrderStatisticTree
             throw new ArgumentException("Wrong number of outcomes.", nameof(outcomes));
         }
 
-        if (_byId.ContainsKey(id))
+        if (!_byId.TryAdd(id, 0))
         {
             throw new ArgumentException($"Id {id} already present.", nameof(id));
         }
 
-        var node = new Node(id, value, outcomes.ToArray(), Priority(id));
+        var node = Allocate();
         _byId[id] = node;
+        _nodes[node].Id = id;
+        _nodes[node].Key = value;
+        _nodes[node].Priority = Priority(id);
+        _nodes[node].Left = Nil;
+        _nodes[node].Right = Nil;
+        outcomes.CopyTo(_values.AsSpan(node * _outcomes, _outcomes));
+        Update(node);
         _root = InsertNode(_root, node);
     }
 
@@ -71,7 +90,8 @@ public sealed class OrderStatisticTree
             return false;
         }
 
-        _root = RemoveNode(_root!, node.Value, id);
+        _root = RemoveNode(_root, _nodes[node].Key, id);
+        _free.Push(node);
         return true;
     }
 
@@ -85,22 +105,22 @@ public sealed class OrderStatisticTree
             throw new ArgumentOutOfRangeException(nameof(k));
         }
 
-        var node = _root!;
+        var node = _root;
         while (true)
         {
-            var leftSize = node.Left?.Size ?? 0;
+            var leftSize = SizeOf(_nodes[node].Left);
             if (k <= leftSize)
             {
-                node = node.Left!;
+                node = _nodes[node].Left;
             }
             else if (k == leftSize + 1)
             {
-                return node.Value;
+                return _nodes[node].Key;
             }
             else
             {
                 k -= leftSize + 1;
-                node = node.Right!;
+                node = _nodes[node].Right;
             }
         }
     }
@@ -112,16 +132,16 @@ public sealed class OrderStatisticTree
     {
         var count = 0;
         var node = _root;
-        while (node is not null)
+        while (node != Nil)
         {
-            if (node.Value <= x)
+            if (_nodes[node].Key <= x)
             {
-                count += (node.Left?.Size ?? 0) + 1;
-                node = node.Right;
+                count += SizeOf(_nodes[node].Left) + 1;
+                node = _nodes[node].Right;
             }
             else
             {
-                node = node.Left;
+                node = _nodes[node].Left;
             }
         }
 
@@ -203,129 +223,33 @@ public sealed class OrderStatisticTree
         return result;
     }
 
-    private static void Collect(Node? node, int from, int to, RunningMoments[] acc, ref long count)
+    /// <summary>Mean depth of the nodes (root = 1): a balance diagnostic, ≈ 2·ln n for a treap.</summary>
+    internal double AverageDepth()
     {
-        while (node is not null)
+        if (_root == Nil)
         {
-            if (from <= 0 && to >= node.Size)
+            return 0;
+        }
+
+        long total = 0;
+        var stack = new Stack<(int Node, int Depth)>();
+        stack.Push((_root, 1));
+        while (stack.Count > 0)
+        {
+            var (node, depth) = stack.Pop();
+            total += depth;
+            if (_nodes[node].Left != Nil)
             {
-                Accumulate(acc, node.Aggregate);
-                count += node.Size;
-                return;
+                stack.Push((_nodes[node].Left, depth + 1));
             }
 
-            var leftSize = node.Left?.Size ?? 0;
-            if (to <= leftSize)
+            if (_nodes[node].Right != Nil)
             {
-                node = node.Left;
-                continue;
+                stack.Push((_nodes[node].Right, depth + 1));
             }
-
-            if (from > leftSize)
-            {
-                from -= leftSize + 1;
-                to -= leftSize + 1;
-                node = node.Right;
-                continue;
-            }
-
-            // The range straddles this node.
-            Collect(node.Left, from, leftSize, acc, ref count);
-            for (var t = 0; t < acc.Length; t++)
-            {
-                acc[t] = RunningMoments.Combine(acc[t], Single(node.Outcomes[t]));
-            }
-
-            count++;
-            from = 0;
-            to -= leftSize + 1;
-            node = node.Right;
-        }
-    }
-
-    private static void Accumulate(RunningMoments[] acc, RunningMoments[] add)
-    {
-        for (var t = 0; t < acc.Length; t++)
-        {
-            acc[t] = RunningMoments.Combine(acc[t], add[t]);
-        }
-    }
-
-    private static bool Less(double v1, long id1, double v2, long id2) => v1 < v2 || (v1 == v2 && id1 < id2);
-
-    /// <summary>Splits into keys &lt; (value, id) and keys ≥ (value, id).</summary>
-    private static (Node? Left, Node? Right) Split(Node? node, double value, long id)
-    {
-        if (node is null)
-        {
-            return (null, null);
         }
 
-        if (Less(node.Value, node.Id, value, id))
-        {
-            var (l, r) = Split(node.Right, value, id);
-            node.Right = l;
-            node.Update();
-            return (node, r);
-        }
-        else
-        {
-            var (l, r) = Split(node.Left, value, id);
-            node.Left = r;
-            node.Update();
-            return (l, node);
-        }
-    }
-
-    /// <summary>Treap insertion in one descent: split the subtree where the new node's priority wins.</summary>
-    private static Node InsertNode(Node? node, Node item)
-    {
-        if (node is null)
-        {
-            return item;
-        }
-
-        if (item.Priority > node.Priority)
-        {
-            var (l, r) = Split(node, item.Value, item.Id);
-            item.Left = l;
-            item.Right = r;
-            item.Update();
-            return item;
-        }
-
-        if (Less(item.Value, item.Id, node.Value, node.Id))
-        {
-            node.Left = InsertNode(node.Left, item);
-        }
-        else
-        {
-            node.Right = InsertNode(node.Right, item);
-        }
-
-        node.Update();
-        return node;
-    }
-
-    /// <summary>Treap deletion in one descent: the found node is replaced by the join of its children.</summary>
-    private static Node? RemoveNode(Node node, double value, long id)
-    {
-        if (node.Id == id)
-        {
-            return Join(node.Left, node.Right);
-        }
-
-        if (Less(value, id, node.Value, node.Id))
-        {
-            node.Left = RemoveNode(node.Left!, value, id);
-        }
-        else
-        {
-            node.Right = RemoveNode(node.Right!, value, id);
-        }
-
-        node.Update();
-        return node;
+        return (double)total / Count;
     }
 
     private static RunningMoments Single(double x)
@@ -335,29 +259,7 @@ public sealed class OrderStatisticTree
         return m;
     }
 
-    private static Node? Join(Node? left, Node? right)
-    {
-        if (left is null)
-        {
-            return right;
-        }
-
-        if (right is null)
-        {
-            return left;
-        }
-
-        if (left.Priority > right.Priority)
-        {
-            left.Right = Join(left.Right, right);
-            left.Update();
-            return left;
-        }
-
-        right.Left = Join(left, right.Left);
-        right.Update();
-        return right;
-    }
+    private static bool Less(double v1, long id1, double v2, long id2) => v1 < v2 || (v1 == v2 && id1 < id2);
 
     private static ulong Priority(long id)
     {
@@ -368,54 +270,200 @@ public sealed class OrderStatisticTree
         return z ^ (z >> 31);
     }
 
-    private sealed class Node
+    private int SizeOf(int node) => node == Nil ? 0 : _nodes[node].Size;
+
+    private void Collect(int node, int from, int to, RunningMoments[] acc, ref long count)
     {
-        public Node(long id, double value, double[] outcomes, ulong priority)
+        while (node != Nil)
         {
-            Id = id;
-            Value = value;
-            Priority = priority;
-            Outcomes = outcomes;
-            Aggregate = new RunningMoments[outcomes.Length];
-            Update();
-        }
-
-        public long Id { get; }
-
-        public double Value { get; }
-
-        public ulong Priority { get; }
-
-        public double[] Outcomes { get; }
-
-        public RunningMoments[] Aggregate { get; }
-
-        public Node? Left { get; set; }
-
-        public Node? Right { get; set; }
-
-        public int Size { get; private set; }
-
-        public void Update()
-        {
-            var left = Left;
-            var right = Right;
-            Size = 1 + (left?.Size ?? 0) + (right?.Size ?? 0);
-            for (var t = 0; t < Outcomes.Length; t++)
+            if (from <= 0 && to >= _nodes[node].Size)
             {
-                var m = Single(Outcomes[t]);
-                if (left is not null)
+                for (var t = 0; t < acc.Length; t++)
                 {
-                    m = RunningMoments.Combine(left.Aggregate[t], m);
+                    acc[t] = RunningMoments.Combine(acc[t], _aggregate[(node * _outcomes) + t]);
                 }
 
-                if (right is not null)
-                {
-                    m = RunningMoments.Combine(m, right.Aggregate[t]);
-                }
-
-                Aggregate[t] = m;
+                count += _nodes[node].Size;
+                return;
             }
+
+            var leftSize = SizeOf(_nodes[node].Left);
+            if (to <= leftSize)
+            {
+                node = _nodes[node].Left;
+                continue;
+            }
+
+            if (from > leftSize)
+            {
+                from -= leftSize + 1;
+                to -= leftSize + 1;
+                node = _nodes[node].Right;
+                continue;
+            }
+
+            // The range straddles this node.
+            Collect(_nodes[node].Left, from, leftSize, acc, ref count);
+            for (var t = 0; t < acc.Length; t++)
+            {
+                acc[t] = RunningMoments.Combine(acc[t], Single(_values[(node * _outcomes) + t]));
+            }
+
+            count++;
+            from = 0;
+            to -= leftSize + 1;
+            node = _nodes[node].Right;
         }
+    }
+
+    private int Allocate()
+    {
+        if (_free.Count > 0)
+        {
+            return _free.Pop();
+        }
+
+        if (_used == _nodes.Length)
+        {
+            var capacity = _nodes.Length * 2;
+            Array.Resize(ref _nodes, capacity);
+            Array.Resize(ref _values, capacity * _outcomes);
+            Array.Resize(ref _aggregate, capacity * _outcomes);
+        }
+
+        return _used++;
+    }
+
+    private void Update(int node)
+    {
+        var left = _nodes[node].Left;
+        var right = _nodes[node].Right;
+        _nodes[node].Size = 1 + SizeOf(left) + SizeOf(right);
+        var baseIndex = node * _outcomes;
+        for (var t = 0; t < _outcomes; t++)
+        {
+            var m = Single(_values[baseIndex + t]);
+            if (left != Nil)
+            {
+                m = RunningMoments.Combine(_aggregate[(left * _outcomes) + t], m);
+            }
+
+            if (right != Nil)
+            {
+                m = RunningMoments.Combine(m, _aggregate[(right * _outcomes) + t]);
+            }
+
+            _aggregate[baseIndex + t] = m;
+        }
+    }
+
+    /// <summary>Splits into keys &lt; (value, id) and keys ≥ (value, id).</summary>
+    private (int Left, int Right) Split(int node, double value, long id)
+    {
+        if (node == Nil)
+        {
+            return (Nil, Nil);
+        }
+
+        if (Less(_nodes[node].Key, _nodes[node].Id, value, id))
+        {
+            var (l, r) = Split(_nodes[node].Right, value, id);
+            _nodes[node].Right = l;
+            Update(node);
+            return (node, r);
+        }
+        else
+        {
+            var (l, r) = Split(_nodes[node].Left, value, id);
+            _nodes[node].Left = r;
+            Update(node);
+            return (l, node);
+        }
+    }
+
+    private int Join(int left, int right)
+    {
+        if (left == Nil)
+        {
+            return right;
+        }
+
+        if (right == Nil)
+        {
+            return left;
+        }
+
+        if (_nodes[left].Priority > _nodes[right].Priority)
+        {
+            _nodes[left].Right = Join(_nodes[left].Right, right);
+            Update(left);
+            return left;
+        }
+
+        _nodes[right].Left = Join(left, _nodes[right].Left);
+        Update(right);
+        return right;
+    }
+
+    /// <summary>Treap insertion in one descent: split the subtree where the new node's priority wins.</summary>
+    private int InsertNode(int node, int item)
+    {
+        if (node == Nil)
+        {
+            return item;
+        }
+
+        if (_nodes[item].Priority > _nodes[node].Priority)
+        {
+            var (l, r) = Split(node, _nodes[item].Key, _nodes[item].Id);
+            _nodes[item].Left = l;
+            _nodes[item].Right = r;
+            Update(item);
+            return item;
+        }
+
+        if (Less(_nodes[item].Key, _nodes[item].Id, _nodes[node].Key, _nodes[node].Id))
+        {
+            _nodes[node].Left = InsertNode(_nodes[node].Left, item);
+        }
+        else
+        {
+            _nodes[node].Right = InsertNode(_nodes[node].Right, item);
+        }
+
+        Update(node);
+        return node;
+    }
+
+    /// <summary>Treap deletion in one descent: the found node is replaced by the join of its children.</summary>
+    private int RemoveNode(int node, double value, long id)
+    {
+        if (_nodes[node].Id == id)
+        {
+            return Join(_nodes[node].Left, _nodes[node].Right);
+        }
+
+        if (Less(value, id, _nodes[node].Key, _nodes[node].Id))
+        {
+            _nodes[node].Left = RemoveNode(_nodes[node].Left, value, id);
+        }
+        else
+        {
+            _nodes[node].Right = RemoveNode(_nodes[node].Right, value, id);
+        }
+
+        Update(node);
+        return node;
+    }
+
+    /// <summary>Array-of-structs node: one cache line per visited level.</summary>
+    private struct NodeData
+    {
+        public int Left;
+        public int Right;
+        public int Size;
+        public ulong Priority;
+        public double Key;
+        public long Id;
     }
 }
