@@ -33,8 +33,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
 
-# 2. npm tools pinned by package-lock.json (buf), into the project's own node_modules.
-if [ ! -x node_modules/.bin/buf ]; then
+# 2. npm tools pinned by package-lock.json (buf, Kubernetes schema validation), into the project's own node_modules.
+if [ ! -x node_modules/.bin/buf ] || [ ! -f node_modules/kubernetes-models/package.json ] || [ ! -f node_modules/yaml/package.json ]; then
   log "installing npm tools"
   npm ci --no-audit --no-fund >&2
 fi
@@ -46,6 +46,17 @@ if git rev-parse -q --verify HEAD~1 >/dev/null 2>&1 && git cat-file -e HEAD~1:pr
   log "buf breaking against HEAD~1"
   node_modules/.bin/buf breaking --against '.git#ref=HEAD~1'
 fi
+
+# Kubernetes manifests (kustomize render, JSON-schema validation, policy) and Dockerfiles, offline.
+log "k8s manifests and Dockerfiles"
+set +e
+k8s_out=$(mktemp)
+node tests/k8s/validate.mjs >"$k8s_out" 2>&1
+k8s_rc=$?
+set -e
+cat "$k8s_out" >&2
+k8s_summary=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$k8s_out" | tail -n 1)
+[ -n "$k8s_summary" ] || k8s_summary="0 passed, 1 failed"
 
 # 4. Build (warnings are errors via Directory.Build.props) and formatting.
 log "build"
@@ -65,5 +76,6 @@ if [ "$test_rc" -ne 0 ] && [ "$(echo "$summary" | awk '{print $3}')" = "0" ]; th
   # dotnet test failed without a failed test (a crash or a build problem): count it as a failure.
   summary=$(echo "$summary" | awk '{print $1" passed, "($3+1)" failed"}')
 fi
-echo "$summary"
-[ "$test_rc" -eq 0 ]
+# The closing line sums the .NET test results and the manifest checks.
+printf '%s\n%s\n' "$summary" "$k8s_summary" | awk '{p+=$1; f+=$3} END {print p" passed, "f" failed"}'
+[ "$test_rc" -eq 0 ] && [ "$k8s_rc" -eq 0 ]
