@@ -121,6 +121,20 @@ public sealed class RReferenceFixture : IDisposable
             Tables["anc_" + seed.ToString(CultureInfo.InvariantCulture)] = anc;
         }
 
+        // Tail probabilities across the range, down to ~1e-250 (relative accuracy of tiny P).
+        var tails = new TestData.Table();
+        double[] t = [0.01, 0.7, 1.96, 3.1, 8.5, 25, 60, 0.3, 4.4, 12, 40, 2.2];
+        double[] df = [3, 10, 71, 1000, 5, 2000, 980, 1, 2, 50, 300, 15];
+        tails.Add("t", t);
+        tails.Add("df", df);
+        tails.Add("f", [0.2, 1.1, 3.7, 12, 250, 2162.44, 40, 0.9, 7.5, 90, 330.3, 5.5]);
+        tails.Add("df1", [1, 3, 10, 4, 6, 10, 11, 2, 1, 5, 6, 8]);
+        tails.Add("df2", [10, 100, 71, 1003, 9, 71, 969, 5, 20, 1000, 9, 40]);
+        tails.Add("z", [0.001, 0.5, 1.5190, 2.867913, 5, 9, 15, 25, 30, 33, 1.96, 3.3]);
+        tails.Add("chi", [0.01, 1, 3.84, 6.57, 20, 70, 150, 400, 800, 12.6, 2.31, 45]);
+        tails.Add("chidf", [1, 1, 1, 6, 2, 3, 6, 10, 1, 6, 1, 4]);
+        Tables["tails_grid"] = tails;
+
         foreach (var n in new[] { 20, 21, 1007, 1008, 5000 })
         {
             var rng = new Random(100 + n);

@@ -222,6 +222,39 @@ public class RReferenceTests(RReferenceFixture r, ITestOutputHelper output) : IC
         Assert.True(Rel(pearson.P!.Value, expected["x2p"], 0) <= PTolerance);
     }
 
+    [Fact]
+    public void Tails_TinyAndModerateP_MatchRWithRelativeAccuracy()
+    {
+        var table = r.Tables["tails_grid"];
+        var expected = r.Results["tails_grid"];
+        var max = 0.0;
+        var smallest = 1.0;
+        for (var i = 0; i < table["t"].Length; i++)
+        {
+            var key = (i + 1).ToString(CultureInfo.InvariantCulture);
+            (double Actual, string Name)[] pairs =
+            [
+                (Tails.StudentTwoSided(table["t"][i], table["df"][i]), ":pt"),
+                (Tails.FUpper(table["f"][i], table["df1"][i], table["df2"][i]), ":pf"),
+                (Tails.NormalTwoSided(table["z"][i]), ":pz"),
+                (Tails.ChiSquareUpper(table["chi"][i], table["chidf"][i]), ":pchi"),
+            ];
+            foreach (var (actual, suffix) in pairs)
+            {
+                var e = expected[key + suffix];
+                smallest = e > 0 ? Math.Min(smallest, e) : smallest;
+                var rel = Rel(actual, e, 0);
+                max = Math.Max(max, rel);
+                Assert.True(rel <= PTolerance, $"row {key}{suffix}: {actual:R} vs R {e:R} (rel {rel:E2})");
+            }
+
+            var q = Tails.StudentQuantile(0.975, table["df"][i]);
+            Assert.True(Rel(q, expected[key + ":qt"], 0) <= 1e-12, $"qt row {key}: {q:R} vs {expected[key + ":qt"]:R}");
+        }
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"tails: max rel err {max:E2}, smallest positive P compared {smallest:E2}"));
+    }
+
     internal static double Rel(double actual, double expected, double scale)
     {
         if (actual == expected)

@@ -160,3 +160,43 @@ public class OlsTests
         }
     }
 }
+
+public class AncovaTests
+{
+    [Fact]
+    public void Fit_ScaleOptions_UseDocumentedSd()
+    {
+        var rng = new Random(4);
+        var n = 240;
+        var y = new double[n];
+        var g = new double[n];
+        var age = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            g[i] = i % 2;
+            age[i] = 57 + (7 * TestData.Normal(rng));
+            y[i] = 100 + (5 * g[i]) - (0.5 * age[i]) + (8 * TestData.Normal(rng));
+        }
+
+        var byRef = Ancova.Fit(y, g, 0, [age], ["age"]);
+        var byResidual = Ancova.Fit(y, g, 0, [age], ["age"], new AncovaOptions { Scale = SdUnitScale.ResidualSd });
+        var byPooled = Ancova.Fit(y, g, 0, [age], ["age"], new AncovaOptions { Scale = SdUnitScale.PooledSd });
+
+        var ref0 = RunningMoments.FromValues(y.Where((_, i) => g[i] == 0).ToArray());
+        var ref1 = RunningMoments.FromValues(y.Where((_, i) => g[i] == 1).ToArray());
+        Assert.Equal(ref0.StandardDeviation, byRef.Comparisons[0].SdRef!.Value, 12);
+        Assert.Equal(byRef.Model.ResidualStandardDeviation, byResidual.Comparisons[0].SdRef!.Value, 12);
+        var pooled = Math.Sqrt((ref0.SumSquaredDeviations + ref1.SumSquaredDeviations) / (n - 2));
+        Assert.Equal(pooled, byPooled.Comparisons[0].SdRef!.Value, 12);
+
+        var c = byRef.Comparisons[0];
+        Assert.Equal(c.Difference / c.SdRef!.Value, c.DifferenceSd!.Value, 14);
+        Assert.Equal(c.P, byPooled.Comparisons[0].P);
+    }
+
+    [Fact]
+    public void Fit_MissingReferenceGroup_Throws()
+    {
+        Assert.Throws<ArgumentException>(() => Ancova.Fit([1, 2, 3, 4], [2, 2, 3, 3], 1, [], []));
+    }
+}

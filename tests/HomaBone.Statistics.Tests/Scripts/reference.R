@@ -96,3 +96,14 @@ for (f in list.files(dir, pattern = "^lbl_.*\\.csv$")) {
   emit(f, c("m2", "m2p", "x2", "x2df", "x2p"),
        c(m2, pchisq(m2, 1, lower.tail = FALSE), ch$statistic, ch$parameter, ch$p.value))
 }
+
+for (f in list.files(dir, pattern = "^tails_.*\\.csv$")) {
+  d <- read.csv(file.path(dir, f))
+  keys <- c(); vals <- c()
+  for (i in seq_len(nrow(d))) {
+    keys <- c(keys, paste0(i, c(":pt", ":pf", ":pz", ":pchi", ":qt")))
+    vals <- c(vals, 2 * pt(-abs(d$t[i]), d$df[i]), pf(d$f[i], d$df1[i], d$df2[i], lower.tail = FALSE),
+              2 * pnorm(-abs(d$z[i])), pchisq(d$chi[i], d$chidf[i], lower.tail = FALSE), qt(0.975, d$df[i]))
+  }
+  emit(f, keys, vals)
+}
