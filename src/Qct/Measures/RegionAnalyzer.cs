@@ -25,22 +25,28 @@ internal sealed class RegionAnalyzer
     private readonly float[] _rho;
     private readonly byte[] _labels;
     private readonly double _threshold;
+    private readonly Neighbour[] _neighbours;
     private readonly float[] _shellDistance;
     private readonly byte[] _shellOwner;
+    private readonly float[] _regionDepth;
+    private readonly float[] _totalDepth;
 
     public RegionAnalyzer(VolumeGeometry geometry, float[] density, byte[] labels, double corticalThreshold)
     {
-        _g = geometry;
-        _rho = density;
-        _labels = labels;
         _threshold = corticalThreshold;
         var maxSpacing = Math.Max(geometry.SpacingX, Math.Max(geometry.SpacingY, geometry.SpacingZ));
         DilationMm = Math.Max(3.0, (1.5 * maxSpacing) + 1.5);
         OuterShellMm = 3.0;
         TrabecularDepthMm = Math.Max(4.0, 2.0 * maxSpacing);
+
+        // Work on the bounding box of the labelled bone plus the shells: a femur is a small part of a CT volume.
+        (_g, _rho, _labels) = Crop(geometry, density, labels, DilationMm + OuterShellMm);
+        _neighbours = NeighbourTable(_g);
         (_shellDistance, _shellOwner) = Propagate(DilationMm + OuterShellMm);
         BackgroundDensity = MedianOf(Enumerable.Range(0, _g.Count)
             .Where(i => _shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] > DilationMm && !float.IsNaN(_rho[i])));
+        _regionDepth = Depth(l => l, TrabecularDepthMm);
+        _totalDepth = Depth(l => l is >= 1 and <= 3 ? (byte)1 : (byte)0, TrabecularDepthMm);
     }
 
     /// <summary>Dilation of the envelope into background over which BMC is conserved, mm.</summary>
@@ -230,7 +236,7 @@ internal sealed class RegionAnalyzer
 
         var volume = n * v;
         var bmcCorrected = (sum + shellExcess) * v;
-        var rhoT = TrabecularCore(members, inRegion);
+        var rhoT = TrabecularCore(members, name == "total" ? _totalDepth : _regionDepth);
         var vCort = rhoC > rhoT ? Math.Clamp((bmcCorrected - (rhoT * volume)) / (rhoC - rhoT), 0, volume) : 0;
         var bmcCort = bmcCorrected - (rhoT * (volume - vCort));
         return new RegionMeasures
@@ -249,38 +255,9 @@ internal sealed class RegionAnalyzer
     }
 
     /// <summary>Median density of region voxels deeper than <see cref="TrabecularDepthMm"/> below the region surface.</summary>
-    private double TrabecularCore(List<int> members, Func<byte, bool> inRegion)
+    private double TrabecularCore(List<int> members, float[] depth)
     {
-        var depth = new Dictionary<int, double>();
-        var queue = new PriorityQueue<int, double>();
-        foreach (var i in members)
-        {
-            if (IsSurface(i, inRegion))
-            {
-                depth[i] = 0;
-                queue.Enqueue(i, 0);
-            }
-        }
-
-        while (queue.TryDequeue(out var i, out var d))
-        {
-            if (d > depth[i] || d > TrabecularDepthMm)
-            {
-                continue;
-            }
-
-            foreach (var (j, step) in Neighbours(i))
-            {
-                var nd = d + step;
-                if (inRegion(_labels[j]) && nd <= TrabecularDepthMm && (!depth.TryGetValue(j, out var old) || nd < old))
-                {
-                    depth[j] = nd;
-                    queue.Enqueue(j, nd);
-                }
-            }
-        }
-
-        var core = members.Where(i => !depth.ContainsKey(i)).Select(Rho).ToArray();
+        var core = members.Where(i => float.IsPositiveInfinity(depth[i])).Select(Rho).ToArray();
         if (core.Length >= 10)
         {
             return Median(core);
@@ -290,37 +267,95 @@ internal sealed class RegionAnalyzer
         return below.Length > 0 ? Median(below) : 0;
     }
 
-    private bool IsSurface(int i, Func<byte, bool> inRegion)
+    /// <summary>
+    /// Chamfer depth (mm) of labelled voxels below the surface of their class (voxels with a neighbour of another
+    /// class, or on the crop border); +∞ beyond <paramref name="maxMm"/>.
+    /// </summary>
+    private float[] Depth(Func<byte, byte> classOf, double maxMm)
     {
-        var (x, y, z) = Coordinates(i);
-        return x == 0 || y == 0 || z == 0 || x == _g.SizeX - 1 || y == _g.SizeY - 1 || z == _g.SizeZ - 1
-            || !inRegion(_labels[i - 1]) || !inRegion(_labels[i + 1])
-            || !inRegion(_labels[i - _g.SizeX]) || !inRegion(_labels[i + _g.SizeX])
-            || !inRegion(_labels[i - (_g.SizeX * _g.SizeY)]) || !inRegion(_labels[i + (_g.SizeX * _g.SizeY)]);
+        var depth = new float[_g.Count];
+        Array.Fill(depth, float.PositiveInfinity);
+        var cls = new byte[_g.Count];
+        for (var i = 0; i < _g.Count; i++)
+        {
+            cls[i] = classOf(_labels[i]);
+        }
+
+        var queue = new PriorityQueue<int, float>();
+        for (var i = 0; i < _g.Count; i++)
+        {
+            if (cls[i] == 0)
+            {
+                continue;
+            }
+
+            var (x, y, z) = Coordinates(i);
+            var surface = x == 0 || y == 0 || z == 0 || x == _g.SizeX - 1 || y == _g.SizeY - 1 || z == _g.SizeZ - 1;
+            for (var n = 0; n < _neighbours.Length && !surface; n++)
+            {
+                surface = cls[i + _neighbours[n].Offset] != cls[i];
+            }
+
+            if (surface)
+            {
+                depth[i] = 0;
+                queue.Enqueue(i, 0);
+            }
+        }
+
+        while (queue.TryDequeue(out var i, out var d))
+        {
+            if (d > depth[i])
+            {
+                continue;
+            }
+
+            var (x, y, z) = Coordinates(i);
+            foreach (var nb in _neighbours)
+            {
+                if (!Inside(x + nb.Dx, y + nb.Dy, z + nb.Dz))
+                {
+                    continue;
+                }
+
+                var j = i + nb.Offset;
+                var nd = d + nb.Step;
+                if (cls[j] == cls[i] && nd <= maxMm && nd < depth[j])
+                {
+                    depth[j] = nd;
+                    queue.Enqueue(j, nd);
+                }
+            }
+        }
+
+        return depth;
     }
 
     /// <summary>
-    /// Distance (26-neighbour chamfer, mm) from the regions 1–3 into background voxels, and which region is nearest.
-    /// Voxels of other bone (label ≥ 4) and padding are not entered; other bone claims the background nearest to it.
+    /// Distance (26-neighbour chamfer, mm) from the labelled voxels into background voxels, and which region is
+    /// nearest. Padding is not entered; other bone (label ≥ 4) claims the background nearest to it.
     /// </summary>
     private (float[] Distance, byte[] Owner) Propagate(double maxMm)
     {
         var distance = new float[_g.Count];
         Array.Fill(distance, float.PositiveInfinity);
         var owner = new byte[_g.Count];
-        var queue = new PriorityQueue<int, double>();
+        var queue = new PriorityQueue<int, float>();
         for (var i = 0; i < _g.Count; i++)
         {
-            if (_labels[i] != 0)
+            if (_labels[i] == 0)
             {
-                foreach (var (j, _) in Neighbours(i))
+                continue;
+            }
+
+            var (x, y, z) = Coordinates(i);
+            foreach (var nb in _neighbours)
+            {
+                if (Inside(x + nb.Dx, y + nb.Dy, z + nb.Dz) && _labels[i + nb.Offset] == 0)
                 {
-                    if (_labels[j] == 0)
-                    {
-                        distance[i] = 0;
-                        queue.Enqueue(i, 0);
-                        break;
-                    }
+                    distance[i] = 0;
+                    queue.Enqueue(i, 0);
+                    break;
                 }
             }
         }
@@ -335,17 +370,24 @@ internal sealed class RegionAnalyzer
             // Other bone (label >= 4) competes for the background it is nearest to (owner 255), so its blur is not
             // credited to an adjacent region.
             var label = _labels[i] is >= 1 and <= 3 ? _labels[i] : _labels[i] >= 4 ? OtherBone : owner[i];
-            foreach (var (j, step) in Neighbours(i))
+            var (x, y, z) = Coordinates(i);
+            foreach (var nb in _neighbours)
             {
+                if (!Inside(x + nb.Dx, y + nb.Dy, z + nb.Dz))
+                {
+                    continue;
+                }
+
+                var j = i + nb.Offset;
                 if (_labels[j] != 0 || float.IsNaN(_rho[j]))
                 {
                     continue;
                 }
 
-                var nd = d + step;
+                var nd = d + nb.Step;
                 if (nd <= maxMm && nd < distance[j])
                 {
-                    distance[j] = (float)nd;
+                    distance[j] = nd;
                     owner[j] = label;
                     queue.Enqueue(j, nd);
                 }
@@ -363,38 +405,83 @@ internal sealed class RegionAnalyzer
         return (distance, owner);
     }
 
-    private IEnumerable<(int Index, double Step)> Neighbours(int i)
+    private bool Inside(int x, int y, int z) => x >= 0 && y >= 0 && z >= 0 && x < _g.SizeX && y < _g.SizeY && z < _g.SizeZ;
+
+    private static Neighbour[] NeighbourTable(VolumeGeometry g)
     {
-        var (x, y, z) = Coordinates(i);
+        var table = new List<Neighbour>(26);
         for (var dz = -1; dz <= 1; dz++)
         {
-            var nz = z + dz;
-            if (nz < 0 || nz >= _g.SizeZ)
-            {
-                continue;
-            }
-
             for (var dy = -1; dy <= 1; dy++)
             {
-                var ny = y + dy;
-                if (ny < 0 || ny >= _g.SizeY)
-                {
-                    continue;
-                }
-
                 for (var dx = -1; dx <= 1; dx++)
                 {
-                    var nx = x + dx;
-                    if ((dx == 0 && dy == 0 && dz == 0) || nx < 0 || nx >= _g.SizeX)
+                    if (dx == 0 && dy == 0 && dz == 0)
                     {
                         continue;
                     }
 
-                    var step = Math.Sqrt(Sq(dx * _g.SpacingX) + Sq(dy * _g.SpacingY) + Sq(dz * _g.SpacingZ));
-                    yield return (_g.Index(nx, ny, nz), step);
+                    var step = (float)Math.Sqrt(Sq(dx * g.SpacingX) + Sq(dy * g.SpacingY) + Sq(dz * g.SpacingZ));
+                    table.Add(new Neighbour(dx, dy, dz, dx + (g.SizeX * (dy + (g.SizeY * dz))), step));
                 }
             }
         }
+
+        return [.. table];
+    }
+
+    private static (VolumeGeometry Geometry, float[] Density, byte[] Labels) Crop(VolumeGeometry g, float[] density, byte[] labels, double marginMm)
+    {
+        int x0 = int.MaxValue, y0 = int.MaxValue, z0 = int.MaxValue, x1 = -1, y1 = -1, z1 = -1;
+        var plane = g.SizeX * g.SizeY;
+        for (var i = 0; i < labels.Length; i++)
+        {
+            if (labels[i] == 0)
+            {
+                continue;
+            }
+
+            var z = i / plane;
+            var rest = i - (z * plane);
+            var y = rest / g.SizeX;
+            var x = rest - (y * g.SizeX);
+            x0 = Math.Min(x0, x);
+            x1 = Math.Max(x1, x);
+            y0 = Math.Min(y0, y);
+            y1 = Math.Max(y1, y);
+            z0 = Math.Min(z0, z);
+            z1 = Math.Max(z1, z);
+        }
+
+        if (x1 < 0)
+        {
+            throw new QctInputException("The label series marks no bone (all voxels are 0).") { Code = "labels-empty" };
+        }
+
+        var mx = (int)Math.Ceiling(marginMm / g.SpacingX) + 1;
+        var my = (int)Math.Ceiling(marginMm / g.SpacingY) + 1;
+        var mz = (int)Math.Ceiling(marginMm / g.SpacingZ) + 1;
+        x0 = Math.Max(0, x0 - mx);
+        y0 = Math.Max(0, y0 - my);
+        z0 = Math.Max(0, z0 - mz);
+        x1 = Math.Min(g.SizeX - 1, x1 + mx);
+        y1 = Math.Min(g.SizeY - 1, y1 + my);
+        z1 = Math.Min(g.SizeZ - 1, z1 + mz);
+        var crop = new VolumeGeometry(x1 - x0 + 1, y1 - y0 + 1, z1 - z0 + 1, g.Position(x0, y0, z0), g.RowDirection, g.ColumnDirection, g.SpacingX, g.SpacingY, g.SpacingZ);
+        var d = new float[crop.Count];
+        var l = new byte[crop.Count];
+        for (var z = 0; z < crop.SizeZ; z++)
+        {
+            for (var y = 0; y < crop.SizeY; y++)
+            {
+                var source = g.Index(x0, y0 + y, z0 + z);
+                var target = crop.Index(0, y, z);
+                Array.Copy(density, source, d, target, crop.SizeX);
+                Array.Copy(labels, source, l, target, crop.SizeX);
+            }
+        }
+
+        return (crop, d, l);
     }
 
     private (int X, int Y, int Z) Coordinates(int i)
@@ -526,4 +613,6 @@ internal sealed class RegionAnalyzer
     }
 
     private static double Sq(double x) => x * x;
+
+    private readonly record struct Neighbour(int Dx, int Dy, int Dz, int Offset, float Step);
 }

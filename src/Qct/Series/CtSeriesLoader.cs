@@ -20,6 +20,9 @@ public static class CtSeriesLoader
     /// <summary>Secondary Capture Image Storage.</summary>
     public const string SecondaryCaptureImageStorage = "1.2.840.10008.5.1.4.1.1.7";
 
+    /// <summary>Largest volume accepted (voxels): 2²⁸, i.e. 1 GiB of HU values, e.g. 512 × 512 × 1024.</summary>
+    public const long MaxVoxels = 1L << 28;
+
     private const double OrientationTolerance = 1e-4;
 
     /// <summary>Loads and checks a CT series (Modality CT, CT Image Storage).</summary>
@@ -116,6 +119,11 @@ public static class CtSeriesLoader
         var normal = rowDir.Cross(colDir).Normalized();
         slices.Sort((a, b) => a.Position.Dot(normal).CompareTo(b.Position.Dot(normal)));
         var spacing = CheckSpacing(slices, normal, what);
+
+        if ((long)first.Rows * first.Columns * slices.Count > MaxVoxels)
+        {
+            throw new QctInputException($"The {what} has {(long)first.Rows * first.Columns * slices.Count} voxels, above the limit of {MaxVoxels}.") { Code = "too-large" };
+        }
 
         var geometry = new VolumeGeometry(first.Columns, first.Rows, slices.Count, slices[0].Position, rowDir, colDir, first.ColumnSpacing, first.RowSpacing, spacing);
         var values = new float[geometry.Count];
