@@ -146,6 +146,27 @@ public sealed class PhantomSeriesTests(PhantomFixture phantom)
     }
 
     [Fact]
+    public void Analyze_SolidPhantomPath_PlainLinearFitRecoversTrueCalibration()
+    {
+        // Treat the rods as a solid phantom whose certified densities are their true bone-equivalent densities,
+        // (HU_rod − β_CT)/σ_CT with HU_rod = water + σ_ref·K + β_ref (the phantom script's model, σ_CT 1.25, β_CT −10):
+        // the plain fit ρ = m·HU + b must then give m = 1/1.25 and b = 10/1.25.
+        const double SigmaCt = 1.25, BetaCt = -10;
+        var densities = MindwaysCalibration.Model3Published
+            .Select(r => (r.WaterMgPerCm3 + ((SigmaCt + MindwaysCalibration.SigmaOffset) * r.DensityMgPerCm3) + BetaCt - MindwaysCalibration.BetaOffset - BetaCt) / SigmaCt)
+            .ToList();
+        var result = QctAnalyzer.AnalyzeFiles(PhantomFixture.Files(Ct), PhantomFixture.Files(Labels), new QctOptions
+        {
+            Phantom = PhantomKind.SolidHydroxyapatite,
+            SolidRodDensities = densities,
+        });
+        Assert.Equal(PhantomKind.SolidHydroxyapatite, result.Calibration.Kind);
+        Assert.InRange(result.Calibration.Slope / (1 / SigmaCt), 0.998, 1.002);
+        Assert.InRange(result.Calibration.Intercept - (-BetaCt / SigmaCt), -0.4, 0.4);
+        Assert.True(double.IsNaN(result.Calibration.SigmaCt));
+    }
+
+    [Fact]
     public void Analyze_ProtocolAsScanned_NoProtocolWarnings()
     {
         var asScanned = QctAnalyzer.AnalyzeFiles(PhantomFixture.Files(Ct), PhantomFixture.Files(Labels));
