@@ -20,6 +20,21 @@ public interface ICohortGrain : IGrainWithStringKey
     [Alias("ListParticipants")]
     Task<ParticipantPage> ListParticipantsAsync(string afterParticipantId, int limit, bool includeWithdrawn);
 
+    /// <summary>
+    /// Answers an analysis request (protobuf GetFlowRequest, GetQuartilesRequest, GetCharacteristicsRequest,
+    /// GetGroupDifferencesRequest or GetAssociationsRequest, named by <paramref name="kind"/>) at the requested
+    /// or latest published version. Reply payload: the matching response message.
+    /// </summary>
+    [Alias("Analyze")]
+    Task<GrainReply> AnalyzeAsync(AnalysisKind kind, byte[] request);
+
+    /// <summary>
+    /// Waits up to <paramref name="timeout"/> for a published version newer than <paramref name="afterVersion"/>;
+    /// returns the latest published version (which may equal afterVersion on timeout).
+    /// </summary>
+    [Alias("WaitForVersion"), Orleans.Concurrency.AlwaysInterleave]
+    Task<long> WaitForVersionAsync(long afterVersion, TimeSpan timeout);
+
     /// <summary>True when the cohort exists.</summary>
     [Alias("Exists")]
     Task<bool> ExistsAsync();
@@ -28,3 +43,22 @@ public interface ICohortGrain : IGrainWithStringKey
 /// <summary>A page of participants; <see cref="LastParticipantId"/> is set when more pages follow.</summary>
 [GenerateSerializer, Immutable, Alias("homabone.ParticipantPage")]
 public sealed record ParticipantPage([property: Id(0)] IReadOnlyList<byte[]> Participants, [property: Id(1)] string? LastParticipantId);
+
+/// <summary>The analysis RPCs answered by <see cref="ICohortGrain.AnalyzeAsync"/>.</summary>
+public enum AnalysisKind
+{
+    /// <summary>GetFlow.</summary>
+    Flow = 1,
+
+    /// <summary>GetQuartiles.</summary>
+    Quartiles = 2,
+
+    /// <summary>GetCharacteristics.</summary>
+    Characteristics = 3,
+
+    /// <summary>GetGroupDifferences.</summary>
+    GroupDifferences = 4,
+
+    /// <summary>GetAssociations.</summary>
+    Associations = 5,
+}

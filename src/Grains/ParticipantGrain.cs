@@ -5,6 +5,7 @@ using Google.Protobuf.WellKnownTypes;
 using HomaBone.Contracts.V1;
 using HomaBone.Storage;
 using Microsoft.Extensions.Logging;
+using Orleans.Runtime;
 
 namespace HomaBone.Grains;
 
@@ -111,6 +112,7 @@ public sealed partial class ParticipantGrain(
             return GrainReply.Ok(_current.Payload);
         }
 
+        await LoadSettingsAsync();
         var participant = Participant.Parser.ParseFrom(_current.Payload);
         return await WriteAsync(participant.Record, participant.Derived, participant.Eligibility, ParticipantState.Withdrawn, command.RequestId, command.Etag);
     }
@@ -145,8 +147,9 @@ public sealed partial class ParticipantGrain(
         switch (outcome.Status)
         {
             case WriteStatus.Stored:
-                _current = new StoredRevision(_cohortId, _participantId, revision, storedState, newEtag, payload, _current?.CreateTime ?? now, now);
+                _current = new StoredRevision(_cohortId, _participantId, revision, storedState, newEtag, payload, _current?.CreateTime ?? now, now) { Seq = outcome.Seq };
                 LogStored(logger, revision);
+                await DeliverAsync(participant, outcome.Seq, write.Shard, revision);
                 return GrainReply.Ok(payload, created: revision == 1);
             case WriteStatus.Duplicate:
                 var first = outcome.Revision == _current?.Revision ? _current : await store.GetRevisionAsync(_cohortId, _participantId, outcome.Revision);
@@ -159,6 +162,25 @@ public sealed partial class ParticipantGrain(
                 return GrainReply.Fail(ReplyStatus.Aborted, etagMatches
                     ? "the participant was changed concurrently; read it again and retry with its etag"
                     : "the etag does not match the participant's current revision; read it again and retry with its etag");
+        }
+    }
+
+    /// <summary>
+    /// Hands the new analysis row to the cohort shard, then acknowledges the outbox entry. A failure leaves the
+    /// entry pending: the cohort grain drains the outbox before it publishes a version (at-least-once; the
+    /// shard applies rows idempotently by revision). The write is already durable and is acknowledged anyway.
+    /// </summary>
+    private async Task DeliverAsync(Participant participant, long seq, int shard, long revision)
+    {
+        try
+        {
+            var row = AnalysisRows.FromParticipant(participant, _participantId, seq, _settings ?? new CohortSettings());
+            await GrainFactory.GetGrain<ICohortShardGrain>(ShardKey.For(_cohortId, shard)).ApplyAsync(row);
+            await store.AcknowledgeOutboxAsync([new OutboxEntry(_cohortId, _participantId, revision, shard)]);
+        }
+        catch (Exception ex) when (ex is TimeoutException or OrleansException or InvalidOperationException)
+        {
+            LogDeliveryDeferred(logger, ex.GetType().Name);
         }
     }
 
@@ -197,6 +219,9 @@ public sealed partial class ParticipantGrain(
         var bytes = SHA256.HashData(Encoding.UTF8.GetBytes($"{_cohortId}/{_participantId}/{revision}/{now.UtcTicks}"));
         return $"{revision}-{Convert.ToHexStringLower(bytes, 0, 6)}";
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Analysis row delivery deferred to the outbox ({ExceptionType})")]
+    private static partial void LogDeliveryDeferred(ILogger logger, string exceptionType);
 
     // Logs carry no participant identifier and no health value: only the revision number.
     [LoggerMessage(Level = LogLevel.Debug, Message = "Participant revision {Revision} stored")]

@@ -76,9 +76,10 @@ public static partial class ResourceNames
         return (int)(hash % (uint)shardCount);
     }
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}$", RegexOptions.CultureInvariant)]
+    // \z, not $: '$' also matches before a final '\n', which would let "p\n" through as an id.
+    [GeneratedRegex("^[a-z0-9][a-z0-9-]{0,63}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex CohortIdPattern();
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex("^[A-Za-z0-9._-]{1,64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex ParticipantIdPattern();
 }

@@ -37,6 +37,24 @@ public interface IRecordStore
     /// <summary>Counts stored participants of a cohort by state.</summary>
     Task<(long Active, long Withdrawn)> CountAsync(string cohortId, CancellationToken cancellationToken = default);
 
+    /// <summary>The cohort's latest change sequence number (0 when nothing was written).</summary>
+    Task<long> CurrentSeqAsync(string cohortId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The cohort as of change <paramref name="seq"/>: for every participant, its latest revision with a
+    /// sequence number ≤ seq (withdrawn ones included), in participant-id order.
+    /// </summary>
+    Task<IReadOnlyList<StoredRevision>> ListAsOfAsync(string cohortId, long seq, CancellationToken cancellationToken = default);
+
+    /// <summary>Current revisions of one shard of a cohort (withdrawn included).</summary>
+    Task<IReadOnlyList<StoredRevision>> ListShardAsync(string cohortId, int shard, CancellationToken cancellationToken = default);
+
+    /// <summary>Records a published version (idempotent).</summary>
+    Task PublishVersionAsync(PublishedVersion version, CancellationToken cancellationToken = default);
+
+    /// <summary>The published versions of a cohort, oldest first.</summary>
+    Task<IReadOnlyList<PublishedVersion>> ListPublishedVersionsAsync(string cohortId, CancellationToken cancellationToken = default);
+
     /// <summary>Lists pending outbox entries of a cohort (oldest first).</summary>
     Task<IReadOnlyList<OutboxEntry>> PendingOutboxAsync(string cohortId, int limit, CancellationToken cancellationToken = default);
 

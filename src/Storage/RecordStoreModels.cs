@@ -22,7 +22,17 @@ public sealed record StoredRevision(
     string Etag,
     byte[] Payload,
     DateTimeOffset CreateTime,
-    DateTimeOffset UpdateTime);
+    DateTimeOffset UpdateTime)
+{
+    /// <summary>The cohort-wide change sequence number of this revision (1, 2, … per cohort).</summary>
+    public long Seq { get; init; }
+}
+
+/// <summary>
+/// A published cohort version: its number (1, 2, …), the change sequence number it includes, when its data last
+/// changed, and the cohort settings it was computed with (protobuf CohortSettings), so as-of answers are exact.
+/// </summary>
+public sealed record PublishedVersion(string CohortId, long Version, long Seq, DateTimeOffset DataTime, DateTimeOffset PublishTime, byte[] Settings);
 
 /// <summary>
 /// A write of one new participant revision. It is applied only if the participant's current revision is
@@ -52,8 +62,8 @@ public enum WriteStatus
     Conflict,
 }
 
-/// <summary>The outcome of a <see cref="RevisionWrite"/>.</summary>
-public sealed record WriteOutcome(WriteStatus Status, long Revision);
+/// <summary>The outcome of a <see cref="RevisionWrite"/>; <see cref="Seq"/> is the change sequence number when stored.</summary>
+public sealed record WriteOutcome(WriteStatus Status, long Revision, long Seq = 0);
 
 /// <summary>A pending hand-off of a participant revision to its cohort shard.</summary>
 public sealed record OutboxEntry(string CohortId, string ParticipantId, long Revision, int Shard);

@@ -9,9 +9,9 @@ namespace HomaBone.Storage;
 /// coalesces concurrent callers into one transaction (group commit): many participant grains writing at once
 /// cost one fsync, and every caller's task completes only after that commit.
 /// </summary>
-public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
+public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
 {
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
     private const int MaxWritesPerCommit = 4096;
 
     private readonly string _connectionString;
@@ -66,8 +66,15 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
                     throw new InvalidOperationException($"The database schema version {current} is newer than this build supports ({SchemaVersion}).");
                 }
 
+                if (current == 1)
+                {
+                    // v2: change sequence numbers per cohort and published versions (cohort analysis).
+                    await ExecuteAsync(connection, "ALTER TABLE participant_revisions ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;", cancellationToken).ConfigureAwait(false);
+                }
+
                 if (current < SchemaVersion)
                 {
+                    await ExecuteAsync(connection, SchemaV2, cancellationToken).ConfigureAwait(false);
                     await ExecuteAsync(connection, $"INSERT INTO schema_version(version) VALUES ({SchemaVersion});", cancellationToken).ConfigureAwait(false);
                 }
             }
@@ -220,6 +227,82 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async Task<long> CurrentSeqAsync(string cohortId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT seq FROM cohort_counters WHERE cohort_id = $c;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long seq ? seq : 0;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredRevision>> ListAsOfAsync(string cohortId, long seq, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = RevisionSelect
+            + " JOIN participants p ON p.cohort_id = r.cohort_id AND p.participant_id = r.participant_id"
+            + " WHERE r.cohort_id = $c AND r.revision = (SELECT MAX(r2.revision) FROM participant_revisions r2"
+            + " WHERE r2.cohort_id = r.cohort_id AND r2.participant_id = r.participant_id AND r2.seq <= $s)"
+            + " ORDER BY r.participant_id;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$s", seq);
+        return await ReadRevisionsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredRevision>> ListShardAsync(string cohortId, int shard, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = RevisionSelect
+            + " JOIN participants p ON p.cohort_id = r.cohort_id AND p.participant_id = r.participant_id AND p.revision = r.revision"
+            + " WHERE r.cohort_id = $c AND p.shard = $h ORDER BY r.participant_id;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$h", shard);
+        return await ReadRevisionsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public Task PublishVersionAsync(PublishedVersion version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(version);
+        return EnqueueAsync<int>(
+            (connection, transaction) =>
+            {
+                using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "INSERT INTO cohort_versions(cohort_id, version, seq, data_time, publish_time, settings) VALUES ($c, $v, $q, $d, $p, $s) ON CONFLICT(cohort_id, version) DO NOTHING;";
+                command.Parameters.AddWithValue("$q", version.Seq);
+                command.Parameters.AddWithValue("$s", version.Settings);
+                command.Parameters.AddWithValue("$c", version.CohortId);
+                command.Parameters.AddWithValue("$v", version.Version);
+                command.Parameters.AddWithValue("$d", version.DataTime.UtcTicks);
+                command.Parameters.AddWithValue("$p", version.PublishTime.UtcTicks);
+                return command.ExecuteNonQuery();
+            },
+            cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<PublishedVersion>> ListPublishedVersionsAsync(string cohortId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT version, seq, data_time, publish_time, settings FROM cohort_versions WHERE cohort_id = $c ORDER BY version;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        var result = new List<PublishedVersion>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(new PublishedVersion(cohortId, reader.GetInt64(0), reader.GetInt64(1), FromTicks(reader.GetInt64(2)), FromTicks(reader.GetInt64(3)), (byte[])reader[4]));
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
     public Task AcknowledgeOutboxAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -259,7 +342,7 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
         SqliteConnection.ClearAllPools();
     }
 
-    private const string RevisionSelect = "SELECT r.cohort_id, r.participant_id, r.revision, r.state, r.etag, r.payload, p.create_time, r.update_time FROM participant_revisions r";
+    private const string RevisionSelect = "SELECT r.cohort_id, r.participant_id, r.revision, r.state, r.etag, r.payload, p.create_time, r.update_time, r.seq FROM participant_revisions r";
 
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -285,6 +368,7 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
             etag TEXT NOT NULL,
             payload BLOB NOT NULL,
             update_time INTEGER NOT NULL,
+            seq INTEGER NOT NULL DEFAULT 0,
             PRIMARY KEY (cohort_id, participant_id, revision)) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS request_log (
             cohort_id TEXT NOT NULL,
@@ -301,11 +385,27 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
             UNIQUE (cohort_id, participant_id, revision));
         """;
 
+    private const string SchemaV2 = """
+        CREATE TABLE IF NOT EXISTS cohort_counters (
+            cohort_id TEXT NOT NULL PRIMARY KEY,
+            seq INTEGER NOT NULL) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS cohort_versions (
+            cohort_id TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            seq INTEGER NOT NULL,
+            data_time INTEGER NOT NULL,
+            publish_time INTEGER NOT NULL,
+            settings BLOB NOT NULL,
+            PRIMARY KEY (cohort_id, version)) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS participants_shard ON participants(cohort_id, shard);
+        """;
+
     private static List<WriteOutcome> ApplyWrites(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<RevisionWrite> writes)
     {
         using var findRequest = Prepare(connection, transaction, "SELECT revision FROM request_log WHERE cohort_id = $c AND participant_id = $p AND request_id = $q;", "$c", "$p", "$q");
         using var findCurrent = Prepare(connection, transaction, "SELECT revision FROM participants WHERE cohort_id = $c AND participant_id = $p;", "$c", "$p");
-        using var insertRevision = Prepare(connection, transaction, "INSERT INTO participant_revisions(cohort_id, participant_id, revision, state, etag, payload, update_time) VALUES ($c, $p, $r, $s, $e, $b, $t);", "$c", "$p", "$r", "$s", "$e", "$b", "$t");
+        using var insertRevision = Prepare(connection, transaction, "INSERT INTO participant_revisions(cohort_id, participant_id, revision, state, etag, payload, update_time, seq) VALUES ($c, $p, $r, $s, $e, $b, $t, $q);", "$c", "$p", "$r", "$s", "$e", "$b", "$t", "$q");
+        using var nextSeq = Prepare(connection, transaction, "INSERT INTO cohort_counters(cohort_id, seq) VALUES ($c, 1) ON CONFLICT(cohort_id) DO UPDATE SET seq = seq + 1 RETURNING seq;", "$c");
         using var upsertHead = Prepare(connection, transaction, "INSERT INTO participants(cohort_id, participant_id, revision, state, shard, create_time) VALUES ($c, $p, $r, $s, $h, $t) ON CONFLICT(cohort_id, participant_id) DO UPDATE SET revision = excluded.revision, state = excluded.state;", "$c", "$p", "$r", "$s", "$h", "$t");
         using var insertRequest = Prepare(connection, transaction, "INSERT INTO request_log(cohort_id, participant_id, request_id, revision) VALUES ($c, $p, $q, $r);", "$c", "$p", "$q", "$r");
         using var insertOutbox = Prepare(connection, transaction, "INSERT INTO outbox(cohort_id, participant_id, revision, shard) VALUES ($c, $p, $r, $h);", "$c", "$p", "$r", "$h");
@@ -333,7 +433,9 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
 
             var revision = current + 1;
             var ticks = w.Time.UtcTicks;
-            Bind(insertRevision, w.CohortId, w.ParticipantId, revision, (int)w.State, w.Etag, w.Payload, ticks);
+            Bind(nextSeq, w.CohortId);
+            var seq = (long)nextSeq.ExecuteScalar()!;
+            Bind(insertRevision, w.CohortId, w.ParticipantId, revision, (int)w.State, w.Etag, w.Payload, ticks, seq);
             insertRevision.ExecuteNonQuery();
             Bind(upsertHead, w.CohortId, w.ParticipantId, revision, (int)w.State, w.Shard, ticks);
             upsertHead.ExecuteNonQuery();
@@ -345,7 +447,7 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
 
             Bind(insertOutbox, w.CohortId, w.ParticipantId, revision, w.Shard);
             insertOutbox.ExecuteNonQuery();
-            outcomes.Add(new WriteOutcome(WriteStatus.Stored, revision));
+            outcomes.Add(new WriteOutcome(WriteStatus.Stored, revision, seq));
         }
 
         return outcomes;
@@ -469,6 +571,18 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadRevision(reader) : null;
     }
 
+    private static async Task<IReadOnlyList<StoredRevision>> ReadRevisionsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    {
+        var result = new List<StoredRevision>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result.Add(ReadRevision(reader));
+        }
+
+        return result;
+    }
+
     private static StoredRevision ReadRevision(SqliteDataReader reader) => new(
         reader.GetString(0),
         reader.GetString(1),
@@ -477,7 +591,10 @@ public sealed class SqliteRecordStore : IRecordStore, IAsyncDisposable
         reader.GetString(4),
         (byte[])reader[5],
         FromTicks(reader.GetInt64(6)),
-        FromTicks(reader.GetInt64(7)));
+        FromTicks(reader.GetInt64(7)))
+    {
+        Seq = reader.GetInt64(8),
+    };
 
     private static DateTimeOffset FromTicks(long ticks) => new(ticks, TimeSpan.Zero);
 

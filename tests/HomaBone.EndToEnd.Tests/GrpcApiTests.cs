@@ -221,12 +221,16 @@ public sealed class GrpcApiTests(ServiceFixture fixture) : IClassFixture<Service
     }
 
     [Fact]
-    public async Task AnalysisRpcs_BeforeTheirIssue_AnswerUnimplementedWithMessage()
+    public async Task AnalysisRpcs_BeforeAnyVersionIsPublished_AnswerFailedPrecondition()
     {
         var cohort = await CreateCohortAsync();
         var error = await Assert.ThrowsAsync<RpcException>(() => _cohorts.GetQuartilesAsync(new GetQuartilesRequest { Name = cohort.Name }).ResponseAsync);
-        Assert.Equal(StatusCode.Unimplemented, error.StatusCode);
-        Assert.Contains("not implemented yet", error.Status.Detail, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.FailedPrecondition, error.StatusCode);
+        Assert.Contains("no version is published", error.Status.Detail, StringComparison.Ordinal);
+        var unknownVersion = await Assert.ThrowsAsync<RpcException>(() => _cohorts.GetFlowAsync(new GetFlowRequest { Name = cohort.Name, Version = 7 }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, unknownVersion.StatusCode);
+        var unknownOutcome = await Assert.ThrowsAsync<RpcException>(() => _cohorts.GetAssociationsAsync(new GetAssociationsRequest { Name = cohort.Name, Outcomes = { "not_a_variable" } }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, unknownOutcome.StatusCode);
     }
 
     [Fact]

@@ -5,11 +5,9 @@ using HomaBone.Grains;
 
 namespace HomaBone.Gateway.Services;
 
-/// <summary>CohortService: cohort settings now; the live analysis RPCs arrive with the cohort-analysis issue.</summary>
+/// <summary>CohortService: cohort settings and the live analysis (answered by the cohort grain at published versions).</summary>
 internal sealed class CohortApi(IGrainFactory grains) : CohortService.CohortServiceBase
 {
-    private const string AnalysisPending = "not implemented yet: the live cohort analysis (issue 5) implements this RPC";
-
     public override async Task<CreateCohortResponse> CreateCohort(CreateCohortRequest request, ServerCallContext context)
     {
         if (!ResourceNames.IsValidCohortId(request.CohortId))
@@ -39,19 +37,113 @@ internal sealed class CohortApi(IGrainFactory grains) : CohortService.CohortServ
         return new UpdateCohortResponse { Cohort = Cohort.Parser.ParseFrom(GrpcErrors.Unwrap(reply)) };
     }
 
-    public override Task<GetFlowResponse> GetFlow(GetFlowRequest request, ServerCallContext context) => throw Pending();
+    public override async Task<GetFlowResponse> GetFlow(GetFlowRequest request, ServerCallContext context) =>
+        GetFlowResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.Flow, request.Name, request.Version, request));
 
-    public override Task<GetQuartilesResponse> GetQuartiles(GetQuartilesRequest request, ServerCallContext context) => throw Pending();
+    public override async Task<GetQuartilesResponse> GetQuartiles(GetQuartilesRequest request, ServerCallContext context) =>
+        GetQuartilesResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.Quartiles, request.Name, request.Version, request));
 
-    public override Task<GetCharacteristicsResponse> GetCharacteristics(GetCharacteristicsRequest request, ServerCallContext context) => throw Pending();
+    public override async Task<GetCharacteristicsResponse> GetCharacteristics(GetCharacteristicsRequest request, ServerCallContext context) =>
+        GetCharacteristicsResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.Characteristics, request.Name, request.Version, request));
 
-    public override Task<GetGroupDifferencesResponse> GetGroupDifferences(GetGroupDifferencesRequest request, ServerCallContext context) => throw Pending();
+    public override async Task<GetGroupDifferencesResponse> GetGroupDifferences(GetGroupDifferencesRequest request, ServerCallContext context)
+    {
+        CheckVariables(request.Outcomes, "outcomes");
+        return GetGroupDifferencesResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.GroupDifferences, request.Name, request.Version, request));
+    }
 
-    public override Task<GetAssociationsResponse> GetAssociations(GetAssociationsRequest request, ServerCallContext context) => throw Pending();
+    public override async Task<GetAssociationsResponse> GetAssociations(GetAssociationsRequest request, ServerCallContext context)
+    {
+        CheckVariables(request.Outcomes, "outcomes");
+        var violations = new List<Grains.FieldViolation>();
+        for (var i = 0; i < request.CustomModels.Count; i++)
+        {
+            var model = request.CustomModels[i];
+            var prefix = $"custom_models[{i}]";
+            if (model.Outcome is null || !HomaBone.Analysis.Variables.TryGet(model.Outcome.Variable, out _))
+            {
+                violations.Add(new(prefix + ".outcome.variable", "must name a variable of the catalogue"));
+            }
 
-    public override Task WatchCohort(WatchCohortRequest request, IServerStreamWriter<WatchCohortResponse> responseStream, ServerCallContext context) => throw Pending();
+            if (model.Exposure is not null && !HomaBone.Analysis.Variables.TryGet(model.Exposure.Variable, out _))
+            {
+                violations.Add(new(prefix + ".exposure.variable", "must name a variable of the catalogue"));
+            }
 
-    private static RpcException Pending() => new(new Status(StatusCode.Unimplemented, AnalysisPending));
+            for (var c = 0; c < model.Covariates.Count; c++)
+            {
+                if (!HomaBone.Analysis.Variables.TryGet(model.Covariates[c].Variable, out _))
+                {
+                    violations.Add(new($"{prefix}.covariates[{c}].variable", "must name a variable of the catalogue"));
+                }
+            }
+
+            if (model.Covariates.Count > 30)
+            {
+                violations.Add(new(prefix + ".covariates", "at most 30 covariates"));
+            }
+        }
+
+        if (violations.Count > 0)
+        {
+            GrpcErrors.ThrowInvalid("the model is invalid", violations);
+        }
+
+        return GetAssociationsResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.Associations, request.Name, request.Version, request));
+    }
+
+    public override async Task WatchCohort(WatchCohortRequest request, IServerStreamWriter<WatchCohortResponse> responseStream, ServerCallContext context)
+    {
+        var id = ParseCohort(request.Name, "name");
+        var interval = request.HeartbeatInterval?.ToTimeSpan() ?? TimeSpan.FromSeconds(15);
+        if (request.HeartbeatInterval is not null && (interval < TimeSpan.FromSeconds(1) || interval > TimeSpan.FromSeconds(300)))
+        {
+            GrpcErrors.ThrowInvalid("the request is invalid", [new("heartbeat_interval", "must be between 1 and 300 seconds")]);
+        }
+
+        var cohort = grains.GetGrain<ICohortGrain>(id);
+        if (!await cohort.ExistsAsync())
+        {
+            GrpcErrors.Throw(Google.Rpc.Code.NotFound, $"cohort '{id}' does not exist");
+        }
+
+        var after = request.AfterVersion;
+        while (!context.CancellationToken.IsCancellationRequested)
+        {
+            var latest = await cohort.WaitForVersionAsync(after, interval);
+            if (latest > after)
+            {
+                var flow = GetFlowResponse.Parser.ParseFrom(GrpcErrors.Unwrap(await cohort.AnalyzeAsync(AnalysisKind.Flow, new GetFlowRequest { Name = request.Name, Version = latest }.ToByteArray())));
+                var quartiles = GetQuartilesResponse.Parser.ParseFrom(GrpcErrors.Unwrap(await cohort.AnalyzeAsync(AnalysisKind.Quartiles, new GetQuartilesRequest { Name = request.Name, Version = latest }.ToByteArray())));
+                await responseStream.WriteAsync(new WatchCohortResponse { Summary = new CohortSummary { Metadata = quartiles.Metadata, Flow = flow, Quartiles = quartiles } }, context.CancellationToken);
+                after = latest;
+            }
+            else
+            {
+                await responseStream.WriteAsync(new WatchCohortResponse { Heartbeat = new Heartbeat { CohortVersion = latest, Time = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow) } }, context.CancellationToken);
+            }
+        }
+    }
+
+    private async Task<byte[]> AnalyzeAsync(AnalysisKind kind, string name, long version, IMessage request)
+    {
+        var id = ParseCohort(name, "name");
+        if (version < 0)
+        {
+            GrpcErrors.ThrowInvalid("the request is invalid", [new("version", $"must be 0 (latest) or a published version; got {version}")]);
+        }
+
+        return GrpcErrors.Unwrap(await grains.GetGrain<ICohortGrain>(id).AnalyzeAsync(kind, request.ToByteArray()));
+    }
+
+    private static void CheckVariables(IEnumerable<string> names, string field)
+    {
+        var unknown = names.Where(n => !HomaBone.Analysis.Variables.TryGet(n, out _)).Take(10).ToList();
+        if (unknown.Count > 0)
+        {
+            GrpcErrors.ThrowInvalid("the request is invalid", unknown.Select(n => new Grains.FieldViolation(field, $"'{(n.Length > 64 ? n[..64] : n)}' is not a variable of the catalogue")));
+        }
+    }
 
     private static string ParseCohort(string name, string field)
     {

@@ -1,0 +1,596 @@
+using Google.Protobuf.WellKnownTypes;
+using HomaBone.Contracts.V1;
+using HomaBone.Statistics;
+using ProtoQuantile = HomaBone.Contracts.V1.QuantileDefinition;
+using StatQuantile = HomaBone.Statistics.QuantileDefinition;
+
+namespace HomaBone.Analysis;
+
+/// <summary>
+/// The study's analyses over one cohort version: a pure function of the canonical row set (ordered by
+/// participant id) and the settings, so the same version always gives the same bytes. Disclosure control
+/// is applied here (DisclosureSettings), and every action taken is reported in <see cref="Disclosures"/>.
+/// </summary>
+public sealed class StudyAnalysis
+{
+    private readonly IReadOnlyList<AnalysisRow> _rows;
+    private readonly CohortSettings _settings;
+    private readonly List<AnalysisRow> _analysed;
+    private readonly double[] _cuts;
+    private readonly int[] _group;
+    private readonly List<string> _disclosures = [];
+
+    /// <summary>Prepares the analysis: eligible active rows, the exposure groups.</summary>
+    public StudyAnalysis(IReadOnlyList<AnalysisRow> canonicalRows, CohortSettings settings, long version, Timestamp dataTime)
+    {
+        _rows = canonicalRows ?? throw new ArgumentNullException(nameof(canonicalRows));
+        _settings = settings ?? throw new ArgumentNullException(nameof(settings));
+        Version = version;
+        DataTime = dataTime;
+        ExposureColumn = settings.Exposure switch
+        {
+            Exposure.Quicki => Variables.Quicki.Index,
+            Exposure.TygIndex => Variables.TygIndex.Index,
+            _ => Variables.HomaIr.Index,
+        };
+        _analysed = [.. canonicalRows.Where(r => r.Active && r.Eligible && !double.IsNaN(r.Values[ExposureColumn]))];
+        var exposure = _analysed.Select(r => r.Values[ExposureColumn]).ToArray();
+        _cuts = exposure.Length >= settings.GroupCount ? CutPoints(exposure, settings.GroupCount, settings.QuantileDefinition) : [];
+        _group = _cuts.Length == 0 ? new int[_analysed.Count] : [.. exposure.Select(x => Xtile.Assign(x, _cuts))];
+    }
+
+    /// <summary>The cohort version.</summary>
+    public long Version { get; }
+
+    /// <summary>The data time of the version.</summary>
+    public Timestamp DataTime { get; }
+
+    /// <summary>The exposure column.</summary>
+    public int ExposureColumn { get; }
+
+    /// <summary>Disclosure actions taken by the answers computed so far.</summary>
+    public IReadOnlyList<string> Disclosures => _disclosures;
+
+    private int MinCell => _settings.Disclosure is { Disabled: false } d ? Math.Max(1, d.MinCellCount) : 1;
+
+    private AnalysisMetadata Metadata => new() { CohortVersion = Version, DataTime = DataTime, NUsed = _analysed.Count };
+
+    /// <summary>Fig. 1: first-reason and any-reason counts in the configured order.</summary>
+    public GetFlowResponse Flow(IReadOnlyList<ExclusionReason> order)
+    {
+        ArgumentNullException.ThrowIfNull(order);
+        var active = _rows.Where(r => r.Active).ToList();
+        var response = new GetFlowResponse
+        {
+            Metadata = new AnalysisMetadata { CohortVersion = Version, DataTime = DataTime, NUsed = active.Count },
+            Enrolled = active.Count,
+            Analysed = active.Count(r => r.Eligible),
+            Withdrawn = _rows.Count(r => !r.Active),
+        };
+        var steps = order.Select(reason => new FlowStep
+        {
+            Reason = reason.ToString(),
+            FirstReasonCount = active.Count(r => r.FirstReason == (int)reason),
+            AnyReasonCount = active.Count(r => r.Reasons.Contains((int)reason)),
+        }).ToList();
+
+        // Primary suppression of small non-zero first-reason cells, then one complementary cell so that no
+        // suppressed cell can be derived from enrolled − analysed − the others.
+        var suppressed = steps.Where(s => s.FirstReasonCount > 0 && s.FirstReasonCount < MinCell).ToList();
+        if (suppressed.Count == 1)
+        {
+            var complement = steps.Where(s => s != suppressed[0] && s.FirstReasonCount > 0).OrderBy(s => s.FirstReasonCount).ThenBy(s => s.Reason, StringComparer.Ordinal).FirstOrDefault();
+            if (complement is not null)
+            {
+                complement.Suppression = SuppressionReason.Complementary;
+                complement.FirstReasonCount = 0;
+                complement.AnyReasonCount = 0;
+                _disclosures.Add("flow: complementary suppression of " + complement.Reason);
+            }
+        }
+
+        foreach (var s in suppressed)
+        {
+            s.Suppression = SuppressionReason.SmallCell;
+            s.FirstReasonCount = 0;
+            s.AnyReasonCount = 0;
+            _disclosures.Add("flow: small cell suppressed for " + s.Reason);
+        }
+
+        foreach (var s in steps.Where(s => s.Suppression == SuppressionReason.Unspecified && s.AnyReasonCount > 0 && s.AnyReasonCount < MinCell))
+        {
+            s.AnyReasonCount = 0;
+            s.Suppression = SuppressionReason.SmallCell;
+            _disclosures.Add("flow: small any-reason count suppressed for " + s.Reason);
+        }
+
+        response.Steps.AddRange(steps);
+        return response;
+    }
+
+    /// <summary>Exposure groups: cut points and n per group.</summary>
+    public GetQuartilesResponse Quartiles()
+    {
+        var response = new GetQuartilesResponse
+        {
+            Metadata = Metadata,
+            Exposure = _settings.Exposure,
+            QuantileDefinition = _settings.QuantileDefinition,
+        };
+        if (_cuts.Length == 0)
+        {
+            return response;
+        }
+
+        response.Groups.AddRange(Groups());
+        if (response.Groups.Any(g => g.Suppression != SuppressionReason.Unspecified))
+        {
+            // Cut points and group sizes of a cohort with a suppressed group would disclose it: withhold them.
+            _disclosures.Add("quartiles: cut points withheld because a group is below the threshold");
+            return response;
+        }
+
+        response.CutPoints.AddRange(_cuts);
+        return response;
+    }
+
+    /// <summary>Table 1 by group plus overall, with P for trend.</summary>
+    public GetCharacteristicsResponse Characteristics()
+    {
+        var response = new GetCharacteristicsResponse { Metadata = Metadata };
+        if (_cuts.Length == 0)
+        {
+            return response;
+        }
+
+        response.Groups.AddRange(Groups());
+        foreach (var variable in Table1Variables)
+        {
+            if (variable.Kind == VariableKind.Ordinal)
+            {
+                foreach (var level in new[] { (1, "inactive"), (2, "minimally active"), (3, "HEPA active") })
+                {
+                    response.Rows.Add(CountRow(variable, level.Item1, variable.Label + ": " + level.Item2));
+                }
+
+                continue;
+            }
+
+            response.Rows.Add(variable.Kind == VariableKind.Binary ? CountRow(variable, 1, variable.Label) : ContinuousRow(variable));
+        }
+
+        return response;
+    }
+
+    /// <summary>Fig. 2 / Fig. 3: adjusted group differences in SD units.</summary>
+    public GetGroupDifferencesResponse GroupDifferences(GroupComparison comparison, IReadOnlyList<string> outcomes)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        var response = new GetGroupDifferencesResponse { Metadata = Metadata };
+        response.Covariates.AddRange(_settings.GroupDifferenceCovariates);
+        if (_cuts.Length == 0)
+        {
+            return response;
+        }
+
+        var k = _settings.GroupCount;
+        var half = comparison != GroupComparison.EachVsLowest;
+        foreach (var outcomeName in outcomes.Count > 0 ? outcomes : _settings.Outcomes)
+        {
+            if (!Variables.TryGet(outcomeName, out var outcome))
+            {
+                response.Differences.Add(new GroupDifference { Outcome = outcomeName, Suppression = SuppressionReason.NotComputable, Note = "unknown outcome" });
+                continue;
+            }
+
+            var design = BuildDesign(_settings.GroupDifferenceCovariates);
+            var y = new List<double>();
+            var g = new List<double>();
+            var x = design.Columns.Select(_ => new List<double>()).ToList();
+            for (var i = 0; i < _analysed.Count; i++)
+            {
+                var yi = _analysed[i].Values[outcome.Index];
+                var values = design.Extract(_analysed[i]);
+                if (double.IsNaN(yi) || values is null)
+                {
+                    continue;
+                }
+
+                y.Add(yi);
+                g.Add(half ? (_group[i] > k / 2 ? 1 : 0) : _group[i]);
+                for (var c = 0; c < values.Length; c++)
+                {
+                    x[c].Add(values[c]);
+                }
+            }
+
+            var groupCounts = g.GroupBy(v => v).ToDictionary(v => v.Key, v => v.Count());
+            var labels = half
+                ? new[] { (1.0, $"Q{(k / 2) + 1}-{k} vs Q1-{k / 2}") }
+                : Enumerable.Range(2, k - 1).Select(j => ((double)j, $"Q{j} vs Q1")).ToArray();
+            if (groupCounts.Values.Any(n => n < MinCell) || groupCounts.Count < (half ? 2 : k))
+            {
+                foreach (var (_, label) in labels)
+                {
+                    response.Differences.Add(new GroupDifference { Outcome = outcomeName, Comparison = label, Suppression = SuppressionReason.SmallCell, Note = "a group has fewer participants than the disclosure threshold" });
+                }
+
+                _disclosures.Add($"group differences: {outcomeName} suppressed (small group)");
+                continue;
+            }
+
+            try
+            {
+                var result = Ancova.Fit(y, g, half ? 0 : 1, x.Select(c => (IReadOnlyList<double>)c).ToList(), design.Names, new AncovaOptions { Scale = SdScale() });
+                foreach (var (group, label) in labels)
+                {
+                    var c = result.Comparisons.First(cmp => cmp.Group == group);
+                    response.Differences.Add(new GroupDifference
+                    {
+                        Outcome = outcomeName,
+                        Comparison = label,
+                        Difference = c.Difference,
+                        StandardError = c.StandardError,
+                        ReferenceSd = c.SdRef ?? 0,
+                        DifferenceSd = c.DifferenceSd ?? 0,
+                        LowerCiSd = c.LowerSd ?? 0,
+                        UpperCiSd = c.UpperSd ?? 0,
+                        PValue = c.P,
+                        Df = c.Df,
+                        N = c.N,
+                        Suppression = c.SdRef is null ? SuppressionReason.NotComputable : SuppressionReason.Unspecified,
+                        Note = result.SdNotComputableReason ?? string.Empty,
+                    });
+                }
+            }
+            catch (RankDeficientException ex)
+            {
+                foreach (var (_, label) in labels)
+                {
+                    response.Differences.Add(new GroupDifference { Outcome = outcomeName, Comparison = label, Suppression = SuppressionReason.NotComputable, Note = ex.Message });
+                }
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>Table 2 models for every outcome, and user-specified models.</summary>
+    public GetAssociationsResponse Associations(IReadOnlyList<string> models, IReadOnlyList<string> outcomes, IReadOnlyList<ModelSpec> custom)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(outcomes);
+        ArgumentNullException.ThrowIfNull(custom);
+        var response = new GetAssociationsResponse { Metadata = Metadata };
+        var exposure = new ModelTerm { Variable = _settings.Exposure switch { Exposure.Quicki => "quicki", Exposure.TygIndex => "tyg_index", _ => "log_homa_ir" } };
+        foreach (var set in _settings.Models.Where(m => models.Count == 0 || models.Contains(m.Label)))
+        {
+            foreach (var outcome in outcomes.Count > 0 ? outcomes : _settings.Outcomes)
+            {
+                response.Fits.Add(Fit(set.Label, new ModelTerm { Variable = outcome }, exposure, set.Covariates));
+            }
+        }
+
+        foreach (var spec in custom)
+        {
+            response.Fits.Add(Fit(spec.Label, spec.Outcome ?? new ModelTerm(), spec.Exposure ?? exposure, spec.Covariates));
+        }
+
+        return response;
+    }
+
+    /// <summary>The Table 1 variables of study.md, in order.</summary>
+    public static IReadOnlyList<Variable> Table1Variables { get; } =
+    [
+        Variables.Age, Variables.Weight, Variables.Bmi, Variables.Waist, Variables.Thigh, Variables.Glucose, Variables.Insulin,
+        Variables.Triglycerides, Variables.Hdl, Variables.VitaminD, Variables.Egfr,
+        Catalogue("femoral_neck.total_vbmd"), Catalogue("trochanter.total_vbmd"), Catalogue("intertrochanter.total_vbmd"), Catalogue("total_hip.total_vbmd"),
+        Variables.CorticalDepth, Variables.NeckWidth, Variables.HipAxisLength, Variables.NeckAngle,
+        Variables.HsCrp, Variables.Alcohol, Variables.Smoking, Variables.PhysicalActivity,
+    ];
+
+    private static Variable Catalogue(string name) => Variables.TryGet(name, out var v) ? v : throw new InvalidOperationException(name);
+
+    private ModelFit Fit(string label, ModelTerm outcome, ModelTerm exposure, IEnumerable<ModelTerm> covariates)
+    {
+        var fit = new ModelFit { Model = label, Outcome = Describe(outcome) };
+        var terms = new List<ModelTerm> { exposure };
+        terms.AddRange(covariates);
+        if (!Variables.TryGet(outcome.Variable, out var outcomeVariable))
+        {
+            fit.Suppression = SuppressionReason.NotComputable;
+            fit.Note = $"unknown outcome '{outcome.Variable}'";
+            return fit;
+        }
+
+        var unknown = terms.FirstOrDefault(t => !Variables.TryGet(t.Variable, out _));
+        if (unknown is not null)
+        {
+            fit.Suppression = SuppressionReason.NotComputable;
+            fit.Note = $"unknown variable '{unknown.Variable}'";
+            return fit;
+        }
+
+        var design = BuildDesign(terms);
+        var y = new List<double>();
+        var x = design.Columns.Select(_ => new List<double>()).ToList();
+        foreach (var row in _analysed)
+        {
+            var yi = Transform(row.Values[outcomeVariable.Index], outcome.Transform);
+            var values = design.Extract(row);
+            if (double.IsNaN(yi) || values is null)
+            {
+                continue;
+            }
+
+            y.Add(yi);
+            for (var c = 0; c < values.Length; c++)
+            {
+                x[c].Add(values[c]);
+            }
+        }
+
+        fit.N = y.Count;
+        var parameters = design.Columns.Count + 1;
+        var fraction = _settings.Disclosure is { Disabled: false } d ? d.MaxParameterFraction : 1.0;
+        if (y.Count < MinCell || parameters > fraction * y.Count)
+        {
+            fit.Suppression = SuppressionReason.ModelTooLarge;
+            fit.Note = $"{parameters} parameters exceed {fraction} x n = {fraction * y.Count:0.##}";
+            _disclosures.Add($"associations: {label}/{outcome.Variable} refused (parameters vs n)");
+            return fit;
+        }
+
+        try
+        {
+            var ols = Ols.Fit(y, x.Select(c => (IReadOnlyList<double>)c).ToList(), design.Names);
+            fit.RSquared = ols.RSquared;
+            fit.AdjustedRSquared = ols.AdjustedRSquared;
+            fit.ResidualSd = ols.ResidualStandardDeviation;
+            fit.Df = ols.DfResidual;
+            // Exposure first, intercept last (the contract of ModelFit.coefficients).
+            foreach (var c in ols.Coefficients.Where(c => c.Name != "(Intercept)").Concat(ols.Coefficients.Where(c => c.Name == "(Intercept)")))
+            {
+                fit.Coefficients.Add(new Coefficient
+                {
+                    Term = c.Name,
+                    Estimate = c.Estimate,
+                    StandardError = c.StandardError,
+                    TValue = c.T,
+                    PValue = c.P,
+                    LowerCi = c.Lower,
+                    UpperCi = c.Upper,
+                    StandardizedEstimate = c.Standardized ?? 0,
+                });
+            }
+        }
+        catch (RankDeficientException ex)
+        {
+            fit.Suppression = SuppressionReason.NotComputable;
+            fit.Note = ex.Message;
+        }
+
+        return fit;
+    }
+
+    private List<ExposureGroup> Groups()
+    {
+        var groups = new List<ExposureGroup>();
+        for (var j = 1; j <= _settings.GroupCount; j++)
+        {
+            var n = _group.Count(v => v == j);
+            var group = new ExposureGroup { Index = j, Label = "Q" + j, N = n };
+            if (j > 1)
+            {
+                group.LowerExclusive = _cuts[j - 2];
+            }
+
+            if (j < _settings.GroupCount)
+            {
+                group.UpperInclusive = _cuts[j - 1];
+            }
+
+            if (n < MinCell)
+            {
+                group.N = 0;
+                group.Suppression = SuppressionReason.SmallCell;
+                _disclosures.Add($"groups: Q{j} below threshold");
+            }
+
+            groups.Add(group);
+        }
+
+        return groups;
+    }
+
+    private CharacteristicRow ContinuousRow(Variable variable)
+    {
+        var row = new CharacteristicRow { Variable = variable.Name, Label = variable.Label, Unit = variable.Unit, Kind = variable.Kind == VariableKind.Skewed ? SummaryKind.MedianIqr : SummaryKind.MeanSd };
+        var all = _analysed.Select(r => r.Values[variable.Index]).ToArray();
+        for (var j = 1; j <= _settings.GroupCount + 1; j++)
+        {
+            var values = j <= _settings.GroupCount ? all.Where((_, i) => _group[i] == j).ToArray() : all;
+            var s = Descriptive.Summarize(values);
+            var cell = new SummaryCell { N = s.N, Missing = s.MissingN };
+            if (s.N < MinCell)
+            {
+                cell.Suppression = SuppressionReason.SmallCell;
+                cell.N = 0;
+                _disclosures.Add($"table 1: {variable.Name} cell suppressed");
+            }
+            else if (row.Kind == SummaryKind.MeanSd)
+            {
+                cell.Mean = s.Mean;
+                cell.Sd = Finite(s.StandardDeviation);
+            }
+            else
+            {
+                cell.Median = s.Median;
+                cell.P25 = s.P25;
+                cell.P75 = s.P75;
+            }
+
+            row.Cells.Add(cell);
+        }
+
+        var complete = Enumerable.Range(0, all.Length).Where(i => !double.IsNaN(all[i])).ToArray();
+        var cuzick = Cuzick.Test(complete.Select(i => all[i]).ToArray(), complete.Select(i => (double)_group[i]).ToArray());
+        row.Trend = new TrendTestResult
+        {
+            Method = "cuzick",
+            Statistic = cuzick.Z ?? 0,
+            PValue = cuzick.P ?? 0,
+            NotComputableReason = cuzick.NotComputableReason ?? string.Empty,
+        };
+        return row;
+    }
+
+    private CharacteristicRow CountRow(Variable variable, int level, string label)
+    {
+        var row = new CharacteristicRow { Variable = variable.Kind == VariableKind.Ordinal ? $"{variable.Name}={level}" : variable.Name, Label = label, Kind = SummaryKind.CountPercent };
+        var all = _analysed.Select(r => r.Values[variable.Index]).ToArray();
+        for (var j = 1; j <= _settings.GroupCount + 1; j++)
+        {
+            var values = j <= _settings.GroupCount ? all.Where((_, i) => _group[i] == j).ToArray() : all;
+            var nonMissing = values.Count(v => !double.IsNaN(v));
+            var count = values.Count(v => v == level);
+            var cell = new SummaryCell { N = nonMissing, Missing = values.Length - nonMissing, Count = count, Percent = nonMissing == 0 ? 0 : 100.0 * count / nonMissing };
+            var rest = nonMissing - count;
+            if ((count > 0 && count < MinCell) || (rest > 0 && rest < MinCell))
+            {
+                cell.Suppression = SuppressionReason.SmallCell;
+                cell.Count = 0;
+                cell.Percent = 0;
+                _disclosures.Add($"table 1: {row.Variable} count suppressed");
+            }
+
+            row.Cells.Add(cell);
+        }
+
+        var complete = Enumerable.Range(0, all.Length).Where(i => !double.IsNaN(all[i])).ToArray();
+        var scores = complete.Select(i => (double)_group[i]).ToArray();
+        if (variable.Kind == VariableKind.Ordinal)
+        {
+            var outcome = complete.Select(i => all[i]).ToArray();
+            row.Trend = _settings.OrdinalTrendTest switch
+            {
+                OrdinalTrendTest.LinearByLinear => Trend(ContingencyTests.LinearByLinear(scores, outcome), "linear-by-linear"),
+                OrdinalTrendTest.PearsonChiSquared => Trend(ContingencyTests.PearsonChiSquare(Table(scores, outcome)), "pearson-chi-squared"),
+                _ => CuzickTrend(outcome, scores),
+            };
+        }
+        else
+        {
+            var variance = _settings.BinaryTrendTest == BinaryTrendTest.MantelHaenszel ? CochranArmitageVariance.Permutation : CochranArmitageVariance.Binomial;
+            row.Trend = Trend(CochranArmitage.FromObservations(complete.Select(i => all[i]).ToArray(), scores, variance), "cochran-armitage");
+        }
+
+        return row;
+    }
+
+    private static TrendTestResult CuzickTrend(double[] outcome, double[] scores)
+    {
+        var c = Cuzick.Test(outcome, scores);
+        return new TrendTestResult { Method = "cuzick", Statistic = c.Z ?? 0, PValue = c.P ?? 0, NotComputableReason = c.NotComputableReason ?? string.Empty };
+    }
+
+    private static TrendTestResult Trend(TestResult t, string method) => new()
+    {
+        Method = method,
+        Statistic = t.Z ?? t.ChiSquare ?? 0,
+        PValue = t.P ?? 0,
+        Df = (int)t.DegreesOfFreedom,
+        NotComputableReason = t.NotComputableReason ?? string.Empty,
+    };
+
+    private static long[][] Table(double[] rows, double[] columns)
+    {
+        var rowLevels = rows.Distinct().Order().ToArray();
+        var columnLevels = columns.Distinct().Order().ToArray();
+        var table = rowLevels.Select(_ => new long[columnLevels.Length]).ToArray();
+        for (var i = 0; i < rows.Length; i++)
+        {
+            table[Array.IndexOf(rowLevels, rows[i])][Array.IndexOf(columnLevels, columns[i])]++;
+        }
+
+        return table;
+    }
+
+    private SdUnitScale SdScale() => _settings.SdConvention switch
+    {
+        SdConvention.Residual => SdUnitScale.ResidualSd,
+        SdConvention.Pooled => SdUnitScale.PooledSd,
+        _ => SdUnitScale.ReferenceGroupSd,
+    };
+
+    private static double Finite(double value) => double.IsFinite(value) ? value : 0;
+
+    private static string Describe(ModelTerm term) => term.Transform == Contracts.V1.Transform.Log ? $"log({term.Variable})" : term.Variable;
+
+    private static double Transform(double value, Contracts.V1.Transform transform) =>
+        transform == Contracts.V1.Transform.Log ? (value > 0 ? Math.Log(value) : double.NaN) : value;
+
+    private static double[] CutPoints(double[] values, int groups, ProtoQuantile definition)
+    {
+        if (definition is ProtoQuantile.Unspecified or ProtoQuantile.Type2)
+        {
+            return Xtile.CutPoints(values, groups);
+        }
+
+        var sorted = values.Order().ToArray();
+        return [.. Enumerable.Range(1, groups - 1).Select(j => Quantiles.FromSorted(sorted, j, groups, (StatQuantile)(int)definition))];
+    }
+
+    private static Design BuildDesign(IEnumerable<ModelTerm> terms)
+    {
+        var columns = new List<(int Index, Contracts.V1.Transform Transform, double? Level)>();
+        var names = new List<string>();
+        foreach (var term in terms)
+        {
+            var variable = Variables.TryGet(term.Variable, out var v) ? v : throw new InvalidOperationException(term.Variable);
+            if (term.Categorical || variable.Kind == VariableKind.Ordinal)
+            {
+                // Dummies for every level but the first (reference): levels of the ordinal codes.
+                foreach (var level in variable == Variables.PhysicalActivity ? new[] { 2.0, 3.0 } : [1.0])
+                {
+                    columns.Add((variable.Index, term.Transform, level));
+                    names.Add($"{variable.Name}={level}");
+                }
+            }
+            else
+            {
+                columns.Add((variable.Index, term.Transform, null));
+                names.Add(Describe(term));
+            }
+        }
+
+        return new Design(columns, names);
+    }
+
+    private sealed record Design(List<(int Index, Contracts.V1.Transform Transform, double? Level)> Columns, List<string> Names)
+    {
+        public double[]? Extract(AnalysisRow row)
+        {
+            var values = new double[Columns.Count];
+            for (var c = 0; c < Columns.Count; c++)
+            {
+                var (index, transform, level) = Columns[c];
+                var raw = row.Values[index];
+                if (double.IsNaN(raw))
+                {
+                    return null;
+                }
+
+                var value = level is { } l ? (raw == l ? 1.0 : 0.0) : Transform(raw, transform);
+                if (double.IsNaN(value))
+                {
+                    return null;
+                }
+
+                values[c] = value;
+            }
+
+            return values;
+        }
+    }
+}
