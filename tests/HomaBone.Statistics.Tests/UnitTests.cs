@@ -200,3 +200,36 @@ public class AncovaTests
         Assert.Throws<ArgumentException>(() => Ancova.Fit([1, 2, 3, 4], [2, 2, 3, 3], 1, [], []));
     }
 }
+
+public class ExactnessTests
+{
+    [Theory]
+    [InlineData(QuantileDefinition.InverseCdf)]
+    [InlineData(QuantileDefinition.AveragedInverseCdf)]
+    [InlineData(QuantileDefinition.ClosestObservation)]
+    public void ComputeRational_DyadicP_EqualsDoublePath(QuantileDefinition definition)
+    {
+        // For p = num/2^k the double product n·p is exact, so the two paths must agree.
+        var rng = new Random(17);
+        foreach (var n in new[] { 1, 2, 3, 7, 8, 16, 33, 1008 })
+        {
+            var x = Enumerable.Range(0, n).Select(_ => Math.Round(rng.NextDouble() * 10, 1)).ToArray();
+            for (var num = 0; num <= 16; num++)
+            {
+                Assert.Equal(Quantiles.Compute(x, num / 16.0, definition), Quantiles.Compute(x, num, 16, definition));
+            }
+        }
+    }
+
+    [Fact]
+    public void CuzickTest_LinearlyRescaledScores_SameZ()
+    {
+        // Non-integer scores take the centred floating-point path; z is invariant to a·l + b (a > 0).
+        var rng = new Random(23);
+        var y = Enumerable.Range(0, 200).Select(_ => Math.Round(TestData.Normal(rng), 1)).ToArray();
+        var g = Enumerable.Range(0, 200).Select(_ => (double)(1 + rng.Next(4))).ToArray();
+        var integer = Cuzick.Test(y, g);
+        var rescaled = Cuzick.Test(y, g, new Dictionary<double, double> { [1] = 0.25, [2] = 0.75, [3] = 1.25, [4] = 1.75 });
+        Assert.Equal(integer.Z!.Value, rescaled.Z!.Value, 12);
+    }
+}
