@@ -41,7 +41,7 @@ internal sealed class DicomParser
         while (_buffer.Length - _position >= 6
             && BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(_position)) == 0x0002)
         {
-            var element = ReadElement(_buffer.Length, depth: 0, out _);
+            var element = ReadElement(_buffer.Length, depth: 0, meta.TextEncoding, out _);
             meta.Add(element);
         }
 
@@ -67,7 +67,7 @@ internal sealed class DicomParser
                 break;
             }
 
-            var element = ReadElement(end, depth, out var delimiter);
+            var element = ReadElement(end, depth, dataset.TextEncoding, out var delimiter);
             if (delimiter)
             {
                 if (untilItemDelimiter)
@@ -108,7 +108,7 @@ internal sealed class DicomParser
             : new DicomTag(BinaryPrimitives.ReadUInt16LittleEndian(span), BinaryPrimitives.ReadUInt16LittleEndian(span[2..]));
     }
 
-    private DicomElement ReadElement(int end, int depth, out bool isDelimiter)
+    private DicomElement ReadElement(int end, int depth, Encoding encoding, out bool isDelimiter)
     {
         isDelimiter = false;
         if (++_elementCount > _options.MaxElementCount)
@@ -177,7 +177,7 @@ internal sealed class DicomParser
                     _bigEndian = false;
                 }
 
-                var sequence = ReadSequence(tag, end, undefined: true, depth + 1);
+                var sequence = ReadSequence(tag, end, undefined: true, depth + 1, encoding);
                 (_explicitVR, _bigEndian) = saved;
                 return new DicomElement(tag, DicomVR.SQ, ReadOnlyMemory<byte>.Empty, sequence);
             }
@@ -204,7 +204,7 @@ internal sealed class DicomParser
         if (vr == DicomVR.SQ)
         {
             var sequenceEnd = _position + valueLength;
-            var sequence = ReadSequence(tag, sequenceEnd, undefined: false, depth + 1);
+            var sequence = ReadSequence(tag, sequenceEnd, undefined: false, depth + 1, encoding);
             return new DicomElement(tag, vr, ReadOnlyMemory<byte>.Empty, sequence);
         }
 
@@ -223,7 +223,7 @@ internal sealed class DicomParser
         return new DicomElement(tag, vr, memory);
     }
 
-    private DicomSequence ReadSequence(DicomTag tag, int end, bool undefined, int depth)
+    private DicomSequence ReadSequence(DicomTag tag, int end, bool undefined, int depth, Encoding encoding)
     {
         if (depth > Math.Min(_options.MaxNestingDepth, HardNestingLimit))
         {
@@ -264,7 +264,7 @@ internal sealed class DicomParser
 
             if (length == UndefinedLength)
             {
-                items.Add(ReadItems(end, depth, untilItemDelimiter: true, null));
+                items.Add(ReadItems(end, depth, untilItemDelimiter: true, encoding));
             }
             else
             {
@@ -273,7 +273,7 @@ internal sealed class DicomParser
                     throw Fail($"Item in {tag} declares length {length} but only {end - _position} bytes remain", itemStart);
                 }
 
-                items.Add(ReadItems(_position + (int)length, depth, untilItemDelimiter: false, null));
+                items.Add(ReadItems(_position + (int)length, depth, untilItemDelimiter: false, encoding));
             }
         }
 

@@ -56,6 +56,25 @@ public sealed class DicomDatasetTests
     }
 
     [Fact]
+    public void GetSingleValue_Utf8CharacterSet_InheritedBySequenceItems()
+    {
+        var name = System.Text.Encoding.UTF8.GetBytes("Zoë^Ana");
+        var w = new ByteWriter();
+        w.Text(0x0008, 0x0005, "CS", "ISO_IR 192");
+        w.ExplicitUndefinedSequence(0x0008, 0x1140);
+        w.UndefinedItem();
+        w.Header(0x0010, 0x0010, "PN", (uint)name.Length);
+        w.Raw(name);
+        w.ItemDelimiter();
+        w.SequenceDelimiter();
+        w.Header(0x0010, 0x0010, "PN", (uint)name.Length);
+        w.Raw(name);
+        var ds = DicomFile.Open(w.ToArray()).Dataset;
+        Assert.Equal("Zoë^Ana", ds.GetSingleValue<string>(DicomTag.PatientName));
+        Assert.Equal("Zoë^Ana", ds.GetSequence(DicomTag.ReferencedImageSequence).Items[0].GetSingleValue<string>(DicomTag.PatientName));
+    }
+
+    [Fact]
     public void Open_DuplicateTag_ThrowsFormatException()
     {
         var w = new ByteWriter();
