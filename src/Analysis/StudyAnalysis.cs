@@ -467,6 +467,19 @@ public sealed class StudyAnalysis
             row.Cells.Add(cell);
         }
 
+        // Secondary suppression: one suppressed group cell would be the overall count minus the others. Suppress
+        // the smallest other non-zero group count too, or the overall cell when there is none.
+        var groupCells = row.Cells.Take(_settings.GroupCount).ToList();
+        var overall = row.Cells[_settings.GroupCount];
+        if (groupCells.Count(c => c.Suppression == SuppressionReason.SmallCell) == 1 && overall.Suppression == SuppressionReason.Unspecified)
+        {
+            var complement = groupCells.Where(c => c.Suppression == SuppressionReason.Unspecified && c.Count > 0).OrderBy(c => c.Count).FirstOrDefault() ?? overall;
+            complement.Suppression = SuppressionReason.Complementary;
+            complement.Count = 0;
+            complement.Percent = 0;
+            _disclosures.Add($"table 1: {row.Variable} complementary count suppressed");
+        }
+
         var complete = Enumerable.Range(0, all.Length).Where(i => !double.IsNaN(all[i])).ToArray();
         var scores = complete.Select(i => (double)_group[i]).ToArray();
         if (variable.Kind == VariableKind.Ordinal)
