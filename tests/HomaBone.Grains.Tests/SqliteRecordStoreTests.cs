@@ -31,7 +31,10 @@ public sealed class SqliteRecordStoreTests : IAsyncLifetime
 
         var outcomes = await Task.WhenAll(writes.Select(w => _store.WriteAsync([w])));
 
-        Assert.All(outcomes, o => Assert.Equal(new WriteOutcome(WriteStatus.Stored, 1), Assert.Single(o)));
+        Assert.All(outcomes, o => Assert.Equal((WriteStatus.Stored, 1L), (Assert.Single(o).Status, o[0].Revision)));
+
+        // Every stored revision got its own change sequence number: exactly 1..500.
+        Assert.Equal(Enumerable.Range(1, 500).Select(i => (long)i), outcomes.Select(o => o[0].Seq).Order());
         var listed = await _store.ListCurrentAsync("c", null, 1000, includeWithdrawn: true);
         Assert.Equal(writes.Select(w => w.ParticipantId).Order(StringComparer.Ordinal), listed.Select(r => r.ParticipantId));
         Assert.All(listed, r => Assert.Equal(writes.Single(w => w.ParticipantId == r.ParticipantId).Payload, r.Payload));
@@ -80,7 +83,7 @@ public sealed class SqliteRecordStoreTests : IAsyncLifetime
         Assert.Equal(outboxBefore, await _store.PendingOutboxAsync("c", 100));
 
         // The refused request id was not logged: it can still be applied later.
-        Assert.Equal(new WriteOutcome(WriteStatus.Stored, 2), (await _store.WriteAsync([Write("p", 1, "second", [2])]))[0]);
+        Assert.Equal(new WriteOutcome(WriteStatus.Stored, 2, Seq: 2), (await _store.WriteAsync([Write("p", 1, "second", [2])]))[0]);
     }
 
     [Fact]
