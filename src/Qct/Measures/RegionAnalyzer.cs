@@ -127,17 +127,32 @@ internal sealed class RegionAnalyzer
             w[n] = d.Dot(across);
         }
 
-        var uMin = u.Min();
-        var length = u.Max() - uMin;
+        // Voxel centres span a range one sample pitch short of the object they sample: each extent is widened by its
+        // mean gap between distinct sample positions (range·m/(m − 1) for m distinct positions).
+        var uGap = MeanGap(u);
+        var uMin = u.Min() - (uGap / 2);
+        var length = u.Max() - u.Min() + uGap;
         var bins = Math.Max(1, (int)Math.Round(length / 5.0));
         var binWidth = length / bins;
-        var lo = Enumerable.Repeat(double.PositiveInfinity, bins).ToArray();
-        var hi = Enumerable.Repeat(double.NegativeInfinity, bins).ToArray();
+        var perBin = Enumerable.Range(0, bins).Select(_ => new List<double>()).ToArray();
         for (var n = 0; n < neck.Length; n++)
         {
-            var b = Math.Min(bins - 1, (int)((u[n] - uMin) / Math.Max(binWidth, 1e-9)));
-            lo[b] = Math.Min(lo[b], w[n]);
-            hi[b] = Math.Max(hi[b], w[n]);
+            perBin[Math.Min(bins - 1, (int)((u[n] - uMin) / Math.Max(binWidth, 1e-9)))].Add(w[n]);
+        }
+
+        var lo = new double[bins];
+        var hi = new double[bins];
+        for (var b = 0; b < bins; b++)
+        {
+            if (perBin[b].Count < 2)
+            {
+                (lo[b], hi[b]) = (0, 0);
+                continue;
+            }
+
+            var gap = MeanGap(perBin[b]);
+            lo[b] = perBin[b].Min() - (gap / 2);
+            hi[b] = perBin[b].Max() + (gap / 2);
         }
 
         var widths = Enumerable.Range(0, bins).Where(b => hi[b] > lo[b]).Select(b => hi[b] - lo[b]).ToArray();
@@ -597,6 +612,13 @@ internal sealed class RegionAnalyzer
     private double MedianOf(IEnumerable<int> voxels) => Median(voxels.Select(i => (double)_rho[i]).ToArray());
 
     private static double Median(double[] values) => Percentile(values, 0.5);
+
+    /// <summary>Range / (number of distinct positions − 1): the sampling pitch of a set of voxel-centre coordinates.</summary>
+    private static double MeanGap(IReadOnlyCollection<double> values)
+    {
+        var distinct = values.Select(v => Math.Round(v, 4)).Distinct().Count();
+        return distinct > 1 ? (values.Max() - values.Min()) / (distinct - 1) : 0;
+    }
 
     private static double Percentile(double[] values, double p)
     {
