@@ -19,6 +19,7 @@ public sealed record RangeSummary(long Count, IReadOnlyList<RunningMoments> Outc
 public sealed class OrderStatisticTree
 {
     private const int Nil = -1;
+    private static RunningMoments _empty;
     private readonly int _outcomes;
     private readonly Dictionary<long, int> _byId = [];
     private readonly Stack<int> _free = new();
@@ -342,18 +343,10 @@ public sealed class OrderStatisticTree
         var baseIndex = node * _outcomes;
         for (var t = 0; t < _outcomes; t++)
         {
-            var m = Single(_values[baseIndex + t]);
-            if (left != Nil)
-            {
-                m = RunningMoments.Combine(_aggregate[(left * _outcomes) + t], m);
-            }
-
-            if (right != Nil)
-            {
-                m = RunningMoments.Combine(m, _aggregate[(right * _outcomes) + t]);
-            }
-
-            _aggregate[baseIndex + t] = m;
+            _aggregate[baseIndex + t] = RunningMoments.CombineWithValue(
+                left != Nil ? ref _aggregate[(left * _outcomes) + t] : ref _empty,
+                _values[baseIndex + t],
+                right != Nil ? ref _aggregate[(right * _outcomes) + t] : ref _empty);
         }
     }
 

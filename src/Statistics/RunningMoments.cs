@@ -148,6 +148,36 @@ public struct RunningMoments : IEquatable<RunningMoments>
     }
 
     /// <summary>
+    /// Three-way merge left ∪ {x} ∪ right (x NaN = absent) with one division: mean = Σ n_k m_k / n and
+    /// M2 = Σ (M2_k + n_k (m_k − mean)²), all relative to a common shift — algebraically Chan's formula,
+    /// used by the order-statistic tree on every node update.
+    /// </summary>
+    internal static RunningMoments CombineWithValue(in RunningMoments left, double x, in RunningMoments right)
+    {
+        var hasX = !double.IsNaN(x);
+        var n = left._n + right._n + (hasX ? 1 : 0);
+        if (n == 0)
+        {
+            return default;
+        }
+
+        var shift = left._n > 0 ? left._shift : hasX ? x : right._shift;
+        var ml = left._n > 0 ? (left._shift - shift) + left._meanShifted : 0.0;
+        var mr = right._n > 0 ? (right._shift - shift) + right._meanShifted : 0.0;
+        var xs = hasX ? x - shift : 0.0;
+        var mean = ((left._n * ml) + xs + (right._n * mr)) / n;
+        var dl = ml - mean;
+        var dr = mr - mean;
+        var dx = hasX ? xs - mean : 0.0;
+        RunningMoments result;
+        result._n = n;
+        result._shift = shift;
+        result._meanShifted = mean;
+        result._m2 = left._m2 + right._m2 + (left._n * dl * dl) + (dx * dx) + (right._n * dr * dr);
+        return result;
+    }
+
+    /// <summary>
     /// Removes a previously merged part: the exact inverse of <see cref="Combine"/> (n = n_AB − n_B,
     /// x̄_A = x̄_AB − (x̄_B − x̄_AB)·n_B/n_A, M2_A = M2_AB − M2_B − Δ²·n_A·n_B/n_AB).
     /// </summary>
