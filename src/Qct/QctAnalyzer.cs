@@ -79,11 +79,11 @@ public static class QctAnalyzer
             warnings.Add(qualityWarning);
         }
 
-        var hu = ct.Volume.Values;
-        var density = new float[hu.Length];
-        for (var i = 0; i < hu.Length; i++)
+        // The HU volume is this call's own (loaded above) and not needed after calibration: convert it in place.
+        var density = ct.Volume.Values;
+        for (var i = 0; i < density.Length; i++)
         {
-            density[i] = (float)calibration.ToDensity(hu[i]);
+            density[i] = (float)calibration.ToDensity(density[i]);
         }
 
         var labels = LoadAlignedLabels(ct, labelFiles, warnings);
