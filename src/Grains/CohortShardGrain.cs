@@ -57,17 +57,19 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
             {
                 result.Add(current);
             }
-            else if (previous is not null && previous.Seq <= asOfSeq)
+            else if (previous is not null && previous.Revision == current.Revision - 1 && previous.Seq <= asOfSeq)
             {
+                // Only the immediate predecessor is known to be in force until current.Seq: a revision delivered
+                // late (out of order, from the outbox) is not applied, so previous may be older than that.
                 result.Add(previous);
             }
-            else if ((previous ?? current).Revision > 1)
+            else if (current.Revision > 1 && !(previous is { Revision: 1 } && previous.Seq > asOfSeq))
             {
-                // The revision in force at asOfSeq is older than anything held: the caller reads the store.
+                // The revision in force at asOfSeq is not held: the caller reads the store.
                 return Task.FromResult<IReadOnlyList<ShardRow>?>(null);
             }
 
-            // Otherwise the participant did not exist yet at asOfSeq.
+            // Otherwise the participant did not exist yet at asOfSeq (its first revision is later).
         }
 
         return Task.FromResult<IReadOnlyList<ShardRow>?>(result);
