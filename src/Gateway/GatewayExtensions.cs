@@ -1,3 +1,4 @@
+using HomaBone.Gateway.Security;
 using HomaBone.Gateway.Services;
 using HomaBone.Hosting;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -14,12 +15,16 @@ public static class GatewayExtensions
         ArgumentNullException.ThrowIfNull(options);
         builder.Services.AddGrpc(grpc =>
         {
+            // Outermost first: audit (sees denied calls too), then the policy table, then error mapping.
+            grpc.Interceptors.Add<AuditInterceptor>();
+            grpc.Interceptors.Add<AuthorizationInterceptor>();
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
             grpc.MaxReceiveMessageSize = 16 * 1024 * 1024;
             grpc.EnableDetailedErrors = false;
         }).AddJsonTranscoding();
         builder.Services.AddGrpcReflection();
         builder.Services.AddSingleton(options);
+        builder.AddHomaBoneSecurity(options);
         builder.Services.AddHostedService<DemoLoader>();
         builder.Services.AddGrpcHealthChecks(o => o.Services.Map(string.Empty, r => r.Tags.Contains("ready")))
             .AddCheck<ReadinessHealthCheck>("grpc-ready", tags: ["ready"]);
@@ -30,9 +35,11 @@ public static class GatewayExtensions
     public static void MapHomaBoneGateway(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
+        app.UseHomaBoneSecurity();
         app.MapGrpcService<ParticipantApi>();
         app.MapGrpcService<CohortApi>();
         app.MapGrpcService<QctApi>();
+        app.MapGrpcService<AuditApi>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
     }

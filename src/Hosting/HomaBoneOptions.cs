@@ -55,6 +55,18 @@ public sealed class HomaBoneOptions
     /// </summary>
     public bool? AllowPlaintext { get; set; }
 
+    /// <summary>Refuse to start without TLS (no plaintext endpoint at all, even on loopback).</summary>
+    public bool RequireTls { get; set; }
+
+    /// <summary>
+    /// Client certificates on the gRPC endpoint: <c>None</c> (default), <c>Allow</c> (requested, optional) or
+    /// <c>Require</c> (mutual TLS: a connection without a certificate issued by <see cref="ClientCaPath"/> is refused).
+    /// </summary>
+    public string ClientCertificateMode { get; set; } = "None";
+
+    /// <summary>PEM file of the CA(s) that issue client certificates (required when client certificates are used).</summary>
+    public string ClientCaPath { get; set; } = string.Empty;
+
     /// <summary>Load the synthetic demo cohort "demo" at start-up.</summary>
     public bool Demo { get; set; }
 

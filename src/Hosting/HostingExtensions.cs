@@ -50,10 +50,16 @@ public static class HostingExtensions
         {
             certificate = X509Certificate2.CreateFromPemFile(options.TlsCertificatePath, options.TlsKeyPath.Length > 0 ? options.TlsKeyPath : null);
         }
+        else if (options.RequireTls)
+        {
+            throw new InvalidOperationException("HomaBone:RequireTls is set but no TLS certificate is configured: set HomaBone:TlsCertificatePath and HomaBone:TlsKeyPath.");
+        }
         else if (!(options.AllowPlaintext ?? IPAddress.IsLoopback(address)))
         {
             throw new InvalidOperationException($"No TLS certificate is configured and plaintext is not allowed on {address}: set HomaBone:TlsCertificatePath or, for development only, HomaBone:AllowPlaintext=true.");
         }
+
+        var clientCertificates = TlsEndpoints.ReadClientCertificateSettings(options, certificate);
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
@@ -66,7 +72,7 @@ public static class HostingExtensions
                     listen.Protocols = HttpProtocols.Http2;
                     if (certificate is not null)
                     {
-                        listen.UseHttps(certificate);
+                        listen.UseHttps(TlsEndpoints.HttpsOptions(certificate, clientCertificates, grpcEndpoint: true));
                     }
                 });
             }
@@ -76,7 +82,7 @@ public static class HostingExtensions
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
                 if (certificate is not null)
                 {
-                    listen.UseHttps(certificate);
+                    listen.UseHttps(TlsEndpoints.HttpsOptions(certificate, clientCertificates, grpcEndpoint: false));
                 }
             });
         });
@@ -122,6 +128,9 @@ public static class HostingExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddRuntimeInstrumentation()
                 .AddPrometheusExporter());
+
+        // Before any exporter: the redaction processor must see every span first.
+        builder.AddHomaBoneTelemetryHygiene(otel);
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
             otel.UseOtlpExporter();

@@ -38,9 +38,21 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int OrleansGatewayPort { get; }
 
-    public string GrpcAddress => $"http://127.0.0.1:{GrpcPort}";
+    public string GrpcAddress => $"{Scheme}://127.0.0.1:{GrpcPort}";
 
-    public string HttpAddress => $"http://127.0.0.1:{HttpPort}";
+    public string HttpAddress => $"{Scheme}://127.0.0.1:{HttpPort}";
+
+    /// <summary>"https" when the service is started with TLS (set before <see cref="StartAsync"/>).</summary>
+    public string Scheme { get; init; } = "http";
+
+    /// <summary>The CA that issued the server certificate (TLS runs); the only root the test clients trust.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TrustedCa { get; init; }
+
+    /// <summary>A client certificate the readiness probe and <see cref="CreateChannel()"/> present (mutual TLS runs).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>Extra environment variables of the process.</summary>
+    public Dictionary<string, string> Environment { get; } = [];
 
     public string Output
     {
@@ -104,6 +116,10 @@ public sealed class ServiceProcess : IAsyncDisposable
 
         start.Environment["DOTNET_ENVIRONMENT"] = "Production";
         start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in Environment)
+        {
+            start.Environment[key] = value;
+        }
         _process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + _project);
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
@@ -112,7 +128,40 @@ public sealed class ServiceProcess : IAsyncDisposable
         await WaitReadyAsync(TimeSpan.FromSeconds(60));
     }
 
-    public GrpcChannel CreateChannel() => GrpcChannel.ForAddress(GrpcAddress);
+    public GrpcChannel CreateChannel() => CreateChannel(ClientCertificate);
+
+    /// <summary>A channel presenting <paramref name="clientCertificate"/> (or none) and trusting only <see cref="TrustedCa"/>.</summary>
+    public GrpcChannel CreateChannel(System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate) =>
+        Scheme == "http" ? GrpcChannel.ForAddress(GrpcAddress) : GrpcChannel.ForAddress(GrpcAddress, new GrpcChannelOptions { HttpHandler = CreateHandler(clientCertificate) });
+
+    /// <summary>An HTTP handler that trusts only <see cref="TrustedCa"/> and presents <paramref name="clientCertificate"/>.</summary>
+    public HttpMessageHandler CreateHandler(System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate)
+    {
+        var handler = new SocketsHttpHandler();
+        if (TrustedCa is { } ca)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2 ?? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+            };
+        }
+
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
+        return handler;
+    }
 
     /// <summary>SIGKILL: no shutdown code runs, like a crash.</summary>
     public void Kill()
@@ -147,7 +196,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     private async Task WaitReadyAsync(TimeSpan timeout)
     {
-        using var http = new HttpClient { BaseAddress = new Uri(HttpAddress) };
+        using var http = new HttpClient(CreateHandler(ClientCertificate)) { BaseAddress = new Uri(HttpAddress) };
         var deadline = DateTime.UtcNow + timeout;
         while (DateTime.UtcNow < deadline)
         {
