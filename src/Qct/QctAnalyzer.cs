@@ -90,7 +90,7 @@ public static class QctAnalyzer
         var analyzer = new RegionAnalyzer(ct.Volume.Geometry, density, labels, options.CorticalThresholdMgPerCm3);
         var regions = analyzer.MeasureRegions();
         var neckRegion = regions.FirstOrDefault(r => r.Region == "neck");
-        var neck = neckRegion is null ? null : analyzer.MeasureNeck(options.NeckAxis, neckRegion.IntegralCorrected.BmcMg, warnings);
+        var neck = neckRegion is null ? null : analyzer.MeasureNeck(options.NeckAxis, neckRegion.IntegralCorrected.BmcMg, neckRegion.CorticalCorrected.VolumeCm3, warnings);
         if (neckRegion is null)
         {
             warnings.Add(new QctWarning("no-neck", "The label series has no femoral neck (label 1): projected, HSA and study indices are not computed."));

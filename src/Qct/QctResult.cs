@@ -70,6 +70,7 @@ public sealed record QctResult
             list.Add(new("neck.hsa_csmi", n.CsmiCm4, "cm4"));
             list.Add(new("neck.hsa_z", n.SectionModulusCm3, "cm3"));
             list.Add(new("neck.hsa_cortical_thickness", n.CorticalThicknessCm, "cm"));
+            list.Add(new("neck.cortical_depth", n.CorticalDepthCm, "cm"));
             list.Add(new("neck.hsa_buckling_ratio", Nullable(n.BucklingRatio), "1"));
         }
 

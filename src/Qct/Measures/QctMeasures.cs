@@ -78,6 +78,13 @@ public sealed record NeckGeometry
     /// <summary>Estimated cortical thickness from the annulus model (outer diameter FNW, area CSA), cm.</summary>
     public required double CorticalThicknessCm { get; init; }
 
+    /// <summary>
+    /// Neck cortical depth from the corrected cortical volume: the wall of a circular annulus of outer diameter FNW
+    /// whose area is V_cortical,corrected / neck length, cm. Unlike <see cref="CorticalThicknessCm"/> (Beck's ECT,
+    /// which puts all mineral, trabecular included, into a fully mineralised wall) it measures the cortex itself.
+    /// </summary>
+    public required double CorticalDepthCm { get; init; }
+
     /// <summary>HSA buckling ratio d_max / ECT.</summary>
     public required double BucklingRatio { get; init; }
 

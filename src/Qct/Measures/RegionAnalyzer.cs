@@ -78,7 +78,7 @@ internal sealed class RegionAnalyzer
         return result;
     }
 
-    public NeckGeometry? MeasureNeck(NeckAxis? given, double neckBmcCorrectedMg, List<QctWarning> warnings)
+    public NeckGeometry? MeasureNeck(NeckAxis? given, double neckBmcCorrectedMg, double neckCorticalVolumeCm3, List<QctWarning> warnings)
     {
         var neck = Enumerable.Range(0, _g.Count).Where(i => _labels[i] == 1).ToArray();
         if (neck.Length == 0)
@@ -198,6 +198,9 @@ internal sealed class RegionAnalyzer
         var fnwCm = fnwMm / 10.0;
         var disc = (fnwCm * fnwCm) - (4 * csa / Math.PI);
         var ect = (fnwCm - Math.Sqrt(Math.Max(0, disc))) / 2;
+        var corticalArea = neckCorticalVolumeCm3 / lengthCm;
+        var outer = fnwCm / 2;
+        var depth = outer - Math.Sqrt(Math.Max(0, (outer * outer) - (corticalArea / Math.PI)));
         return new NeckGeometry
         {
             ArealBmdGPerCm2 = neckBmcCorrectedMg / 1000.0 / (areaMm2 / 100.0),
@@ -209,6 +212,7 @@ internal sealed class RegionAnalyzer
             SectionModulusCm3 = csmi / dMaxCm,
             DMaxCm = dMaxCm,
             CorticalThicknessCm = ect,
+            CorticalDepthCm = depth,
             BucklingRatio = ect > 0 ? dMaxCm / ect : double.NaN,
             Axis = axis,
             ProjectionDirection = projection,

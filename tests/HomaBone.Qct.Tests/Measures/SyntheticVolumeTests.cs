@@ -41,7 +41,7 @@ public sealed class SyntheticVolumeTests
         Assert.Equal(0, analyzer.BackgroundDensity);
 
         var warnings = new List<QctWarning>();
-        var geometry = analyzer.MeasureNeck(null, neck.IntegralCorrected.BmcMg, warnings)!;
+        var geometry = analyzer.MeasureNeck(null, neck.IntegralCorrected.BmcMg, neck.CorticalCorrected.VolumeCm3, warnings)!;
         Assert.True(Math.Abs(geometry.Axis.X) > 0.999, $"axis {geometry.Axis}");
         Assert.Contains(warnings, w => w.Code == "axis-estimated");
         Assert.InRange(geometry.NeckWidthCm, 3.0 - 0.05, 3.0 + 0.05);

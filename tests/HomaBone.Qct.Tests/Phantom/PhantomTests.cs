@@ -45,6 +45,11 @@ public sealed class PhantomTests(PhantomFixture phantom, ITestOutputHelper outpu
         var shapeTolerance = sliceMm > 2 ? 0.06 : 0.02;
         Assert.InRange(neck.CsmiCm4 / neckTruth.GetProperty("csmi_cm4").GetDouble(), 1 - shapeTolerance, 1 + shapeTolerance);
         Assert.InRange(neck.SectionModulusCm3 / neckTruth.GetProperty("z_cm3").GetDouble(), 1 - shapeTolerance, 1 + shapeTolerance);
+
+        // Not in qct.md's list: the cortical depth from the unmixed cortical volume, within half a voxel at 1 mm and a
+        // voxel at 3 mm of the true 1.8 mm.
+        var depthTolerance = (sliceMm > 2 ? 1.0 : 0.5) * voxelCm;
+        Assert.InRange(neck.CorticalDepthCm - neckTruth.GetProperty("cortical_thickness_cm").GetDouble(), -depthTolerance, depthTolerance);
     }
 
     private void Report(QctResult result, JsonElement t)
@@ -70,7 +75,7 @@ public sealed class PhantomTests(PhantomFixture phantom, ITestOutputHelper outpu
         if (result.Neck is { } n)
         {
             var nt = t.GetProperty("regions").GetProperty("neck");
-            output.WriteLine(string.Create(c, $"neck: aBMD {n.ArealBmdGPerCm2:F4} (true {nt.GetProperty("abmd_g_cm2").GetDouble():F4}), FNW {n.NeckWidthCm:F3} (true {nt.GetProperty("fnw_cm").GetDouble():F3}), length {n.NeckLengthCm:F3} (true {nt.GetProperty("length_cm").GetDouble():F3}), CSA {n.CsaCm2:F4} (true {nt.GetProperty("csa_cm2").GetDouble():F4}), CSMI {n.CsmiCm4:F4} (true {nt.GetProperty("csmi_cm4").GetDouble():F4}), Z {n.SectionModulusCm3:F4} (true {nt.GetProperty("z_cm3").GetDouble():F4}), ECT {n.CorticalThicknessCm:F3}, BR {n.BucklingRatio:F2}"));
+            output.WriteLine(string.Create(c, $"neck: aBMD {n.ArealBmdGPerCm2:F4} (true {nt.GetProperty("abmd_g_cm2").GetDouble():F4}), FNW {n.NeckWidthCm:F3} (true {nt.GetProperty("fnw_cm").GetDouble():F3}), length {n.NeckLengthCm:F3} (true {nt.GetProperty("length_cm").GetDouble():F3}), CSA {n.CsaCm2:F4} (true {nt.GetProperty("csa_cm2").GetDouble():F4}), CSMI {n.CsmiCm4:F4} (true {nt.GetProperty("csmi_cm4").GetDouble():F4}), Z {n.SectionModulusCm3:F4} (true {nt.GetProperty("z_cm3").GetDouble():F4}), ECT {n.CorticalThicknessCm:F3}, cortical depth {n.CorticalDepthCm:F3} (true {nt.GetProperty("cortical_thickness_cm").GetDouble():F3}), BR {n.BucklingRatio:F2}"));
         }
 
         output.WriteLine(string.Create(c, $"study: A {result.Study.AreaCm2:F4} cm2, CSI {result.Study.CsiM2PerN:E3} m2/N, Z {result.Study.ZCm3:F4} cm3, BR {result.Study.BucklingRatio:F3}"));

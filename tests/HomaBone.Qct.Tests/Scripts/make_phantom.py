@@ -102,7 +102,7 @@ def truth():
             "label": label, "volume_cm3": ao * l_cm, "cortical_volume_cm3": v_cort, "trabecular_volume_cm3": v_trab,
             "bmc_mg": bmc, "abmd_g_cm2": bmc / 1000 / (2 * ro_cm * l_cm), "fnw_cm": 2 * ro_cm,
             "csa_cm2": (rc * (ao - ai) + rt * ai) / 1000 / rho_m, "csmi_cm4": csmi, "z_cm3": csmi / ro_cm,
-            "length_cm": l_cm, "rho_c": rc, "rho_t": rt,
+            "length_cm": l_cm, "rho_c": rc, "rho_t": rt, "cortical_thickness_cm": t / 10,
         }
     out["total_bmc_mg"] = total
     return out
