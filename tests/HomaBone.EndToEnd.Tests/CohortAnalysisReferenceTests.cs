@@ -66,9 +66,10 @@ public sealed class CohortAnalysisReferenceTests(ITestOutputHelper output)
             CheckSuppressions(reference, suppressed, settings.Disclosure.MinCellCount);
 
             var (mismatches, errors) = CohortReference.Compare(reference, values, [.. suppressed.Select(s => s.Key)]);
-            foreach (var (quantity, (max, count)) in errors)
+            foreach (var (quantity, (max, count, worst)) in errors)
             {
-                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{quantity,-40} n = {count,5}  max relative error {max:G3}"));
+                var r = reference[worst];
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{quantity,-32} n = {count,5}  max relative error {max:G3}  ({worst}: {r.Value:G6}, scale {r.Scale:G3})"));
             }
 
             Assert.True(mismatches.Count == 0, $"{mismatches.Count} numbers differ from R:\n" + string.Join('\n', mismatches.Take(40)));

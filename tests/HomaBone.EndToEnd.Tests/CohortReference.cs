@@ -368,16 +368,16 @@ public static class CohortReference
     /// <summary>
     /// Compares every reference number with the service's (a number the service withholds is skipped when its key
     /// is, or is under, a suppressed key: the caller checks each suppression's justification). Returns the
-    /// mismatches and, per quantity (kind and the key's last segment), the maximum relative error and the count.
+    /// mismatches and, per quantity (kind and the key's last segment), the maximum relative error, the count and the worst key.
     /// </summary>
-    public static (List<Mismatch> Mismatches, SortedDictionary<string, (double MaxRelative, int Count)> Errors) Compare(
+    public static (List<Mismatch> Mismatches, SortedDictionary<string, (double MaxRelative, int Count, string Worst)> Errors) Compare(
         IReadOnlyDictionary<string, ReferenceValue> reference, IReadOnlyDictionary<string, double> service, IReadOnlyCollection<string> suppressed)
     {
         ArgumentNullException.ThrowIfNull(reference);
         ArgumentNullException.ThrowIfNull(service);
         ArgumentNullException.ThrowIfNull(suppressed);
         var mismatches = new List<Mismatch>();
-        var errors = new SortedDictionary<string, (double MaxRelative, int Count)>(StringComparer.Ordinal);
+        var errors = new SortedDictionary<string, (double MaxRelative, int Count, string Worst)>(StringComparer.Ordinal);
         foreach (var (key, r) in reference)
         {
             if (r.Kind == "check")
@@ -411,8 +411,8 @@ public static class CohortReference
                 mismatches.Add(new Mismatch(key, s, r.Value, $"{r.Kind}: |diff| {diff:G3}, relative {relative:G3}"));
             }
 
-            var (max, count) = errors.GetValueOrDefault(quantity);
-            errors[quantity] = (Math.Max(max, relative), count + 1);
+            var (max, count, worst) = errors.GetValueOrDefault(quantity, (0.0, 0, string.Empty));
+            errors[quantity] = relative > max || count == 0 ? (relative, count + 1, key) : (max, count + 1, worst);
         }
 
         foreach (var key in service.Keys.Where(k => !reference.ContainsKey(k)))
