@@ -51,6 +51,18 @@ public class NistStrdTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Fit_FilipWithRTolerance_ThrowsRankDeficientInsteadOfDroppingColumn()
+    {
+        // R's lm (dqrdc2, tol 1e-7) drops a Filip column; at that tolerance we refuse loudly and name it.
+        var (y, x) = ReadDat(Path.Combine(DataDirectory, "Filip.dat"));
+        var columns = Enumerable.Range(1, 10).Select(d => x[0].Select(v => Math.Pow(v, d)).ToArray()).ToArray();
+        var names = Enumerable.Range(1, 10).Select(d => "x^" + d.ToString(CultureInfo.InvariantCulture)).ToArray();
+        var ex = Assert.Throws<RankDeficientException>(() => Ols.Fit(y, columns, names, new OlsOptions { RankTolerance = 1e-7 }));
+        Assert.StartsWith("x^", ex.ColumnName, StringComparison.Ordinal);
+        output.WriteLine($"Filip at tolerance 1e-7: {ex.Message}");
+    }
+
     internal static double Lre(double estimate, double certified)
     {
         var err = Math.Abs(estimate - certified);
