@@ -61,7 +61,11 @@ public sealed class CohortAnalysisReferenceTests(ITestOutputHelper output)
             var csv = Path.Combine(directory.FullName, "records.csv");
             CohortReference.WriteCsv(records, csv, settings.InsulinPmolPerUiu);
             var reference = CohortReference.RunR(csv);
-            output.WriteLine($"version {version}; R: HOMA-IR = glucose x insulin / 405 to {reference["check.homa_formula_max_rel"].Value:G3} relative; ln HOMA-IR to {reference["check.log_homa_max_abs"].Value:G3}");
+            // The stored derived values the analysis uses equal their formulas (methods.md §1) on the stored inputs.
+            var checks = reference.Where(r => r.Value.Kind == "check").ToList();
+            output.WriteLine($"version {version}; derived-value checks: {string.Join(", ", checks.Select(c => $"{c.Key} {c.Value.Value:G3}"))}");
+            Assert.Equal(0, reference["check.homa_formula_max_rel"].Value);
+            Assert.True(checks.All(c => c.Value.Value <= 1e-13), "a derived value differs from its formula");
             var (values, suppressed) = CohortReference.Flatten(answers.Flow, answers.Quartiles, answers.Characteristics, answers.Half, answers.Each, answers.Associations);
             CheckSuppressions(reference, suppressed, settings.Disclosure.MinCellCount);
 

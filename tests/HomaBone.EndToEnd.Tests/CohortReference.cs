@@ -147,6 +147,8 @@ public static class CohortReference
             ["hdl_cholesterol"] = Lab(labs.HdlCholesterol, "mg/dL", ("mmol/L", x => x * 38.67)),
             ["vitamin_d"] = Lab(labs.VitaminD, "ng/mL", ("nmol/L", x => x / 2.496)),
             ["egfr"] = Derived(d.EgfrCkdEpi2009),
+            ["creatinine"] = Lab(labs.Creatinine, "mg/dL", ("umol/L", x => x / 88.4)),
+            ["black_race"] = demo.HasBlackRace ? (demo.BlackRace ? 1 : 0) : double.NaN,
             ["hs_crp"] = Lab(labs.HsCrp, "mg/L", ("mg/dL", x => x * 10.0)),
             ["alcohol_1_unit_per_day"] = demo.HasAlcoholUnitsPerDay ? (demo.AlcoholUnitsPerDay >= 1 ? 1 : 0) : double.NaN,
             ["current_smoking"] = demo.HasCurrentSmoking ? (demo.CurrentSmoking ? 1 : 0) : double.NaN,
@@ -428,7 +430,7 @@ public static class CohortReference
         var columns = new List<string>
         {
             "homa_ir", "log_homa_ir", "age", "height", "weight", "bmi", "waist", "thigh", "glucose", "insulin", "triglycerides",
-            "hdl_cholesterol", "vitamin_d", "egfr", "hs_crp", "alcohol_1_unit_per_day", "current_smoking", "physical_activity_category",
+            "hdl_cholesterol", "vitamin_d", "egfr", "creatinine", "black_race", "hs_crp", "alcohol_1_unit_per_day", "current_smoking", "physical_activity_category",
             "neck_cortical_depth", "neck_width", "hip_axis_length", "neck_shaft_angle", "compressive_strength_index", "section_modulus",
             "buckling_ratio",
         };

@@ -65,6 +65,12 @@ for (j in 1:4) emit(sprintf("quartiles.n.%d", j), sum(q == j), "exact")
 homa_check <- max(abs(e$glucose * e$insulin / 405 - h) / h)
 emit("check.homa_formula_max_rel", homa_check, "check")
 emit("check.log_homa_max_abs", max(abs(log(h) - e$log_homa_ir)), "check")
+# BMI and eGFR (CKD-EPI 2009, women, methods.md §1.3) as stored equal the formulas on the stored inputs.
+bmi <- e$weight / (e$height / 100)^2
+emit("check.bmi_max_rel", max(abs(bmi - e$bmi) / e$bmi, na.rm = TRUE), "check")
+scr <- e$creatinine / 0.7
+egfr <- 141 * pmin(scr, 1)^-0.329 * pmax(scr, 1)^-1.209 * 0.993^e$age * 1.018 * ifelse(e$black_race %in% 1, 1.159, 1)
+emit("check.egfr_max_rel", max(abs(egfr - e$egfr) / e$egfr, na.rm = TRUE), "check")
 
 # ---- Table 1 --------------------------------------------------------------------------------------------
 cuzick <- function(y, g) {
