@@ -14,7 +14,8 @@ namespace HomaBone.EndToEnd.Tests;
 /// <see cref="StudyAnalysis"/> in this process): the same bytes, so the same cut points and groups exactly and
 /// every estimate to the last bit. About 30 % of the records arrive with SI laboratory units. At the end, every
 /// earlier version is asked again — in the same process and after a kill -9 and restart — and must return the
-/// bytes it returned then; the final state is compared with the independent R computation.
+/// bytes it returned then; the final state is compared with the independent R computation; and the next version
+/// appears only after min_changes_per_version more changes.
 /// </summary>
 public sealed class CohortAnalysisLiveTests(ITestOutputHelper output)
 {
@@ -110,6 +111,17 @@ public sealed class CohortAnalysisLiveTests(ITestOutputHelper output)
         finally
         {
             directory.Delete(recursive: true);
+        }
+
+        // The differencing guard: a new version is published only after min_changes_per_version (5) changes.
+        var minChanges = settings.Disclosure.MinChangesPerVersion;
+        var corrected = records.Where(p => p.State != ParticipantState.Withdrawn).Take(minChanges).ToList();
+        for (var k = 0; k < corrected.Count; k++)
+        {
+            var record = Correct(corrected[k].Record, 2);
+            await participants.UpsertParticipantAsync(new UpsertParticipantRequest { Participant = new Participant { Name = corrected[k].Name, Record = record }, RequestId = $"guard-{k}" });
+            var version = (await cohorts.GetQuartilesAsync(new GetQuartilesRequest { Name = Live })).Metadata.CohortVersion;
+            Assert.Equal(k < minChanges - 1 ? final.Version : final.Version + 1, version);
         }
     }
 
