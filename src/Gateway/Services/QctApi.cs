@@ -153,7 +153,11 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
         {
             qct.NeckArealBmdGCm2 = neck.ArealBmdGPerCm2;
             qct.NeckWidthCm = neck.NeckWidthCm;
-            qct.NeckCorticalDepthMm = neck.CorticalThicknessCm * 10;
+            // The unmixed cortical depth (not Beck's ECT, which counts trabecular mineral as wall).
+            if (double.IsFinite(neck.CorticalDepthCm))
+            {
+                qct.NeckCorticalDepthMm = neck.CorticalDepthCm * 10;
+            }
         }
 
         record.Qct = qct;
