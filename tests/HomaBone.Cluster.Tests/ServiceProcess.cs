@@ -1,0 +1,248 @@
+using System.Diagnostics;
+using System.Net;
+using System.Reflection;
+using System.Text;
+using Grpc.Net.Client;
+
+namespace HomaBone.Cluster.Tests;
+
+/// <summary>
+/// (A copy of the end-to-end tests' helper.) The real service as a separate OS process (the README's run command, on random loopback ports and a
+/// temporary data directory), so tests see real Kestrel HTTP/2, real crashes (kill -9) and restarts.
+/// </summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly StringBuilder _output = new();
+    private Process? _process;
+
+    private readonly string _project;
+
+    public ServiceProcess(string? dataDirectory = null, string project = "Gateway")
+    {
+        _project = project;
+        DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("homabone-e2e-").FullName;
+        GrpcPort = FreePort();
+        HttpPort = FreePort();
+        SiloPort = FreePort();
+        OrleansGatewayPort = FreePort();
+    }
+
+    public string DataDirectory { get; }
+
+    public int GrpcPort { get; }
+
+    public int HttpPort { get; }
+
+    public int SiloPort { get; }
+
+    public int OrleansGatewayPort { get; }
+
+    public string GrpcAddress => $"{Scheme}://127.0.0.1:{GrpcPort}";
+
+    public string HttpAddress => $"{Scheme}://127.0.0.1:{HttpPort}";
+
+    /// <summary>"https" when the service is started with TLS (set before <see cref="StartAsync"/>).</summary>
+    public string Scheme { get; init; } = "http";
+
+    /// <summary>The CA that issued the server certificate (TLS runs); the only root the test clients trust.</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? TrustedCa { get; init; }
+
+    /// <summary>A client certificate the readiness probe and <see cref="CreateChannel()"/> present (mutual TLS runs).</summary>
+    public System.Security.Cryptography.X509Certificates.X509Certificate2? ClientCertificate { get; init; }
+
+    /// <summary>Extra environment variables of the process.</summary>
+    public Dictionary<string, string> Environment { get; } = [];
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public static string RepositoryRoot
+    {
+        get
+        {
+            var dir = new DirectoryInfo(AppContext.BaseDirectory);
+            while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "HomaBone.sln")))
+            {
+                dir = dir.Parent;
+            }
+
+            return dir?.FullName ?? throw new InvalidOperationException("HomaBone.sln not found above the test output folder");
+        }
+    }
+
+    public static string ProjectDll(string project)
+    {
+        var configuration = typeof(ServiceProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
+        var path = Path.Combine(RepositoryRoot, "src", project, "bin", configuration, "net10.0", $"HomaBone.{project}.dll");
+        return File.Exists(path) ? path : throw new FileNotFoundException($"build src/{project} first", path);
+    }
+
+    public async Task StartAsync(params string[] extraArgs)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(ProjectDll(_project));
+        start.ArgumentList.Add("--contentRoot");
+        start.ArgumentList.Add(Path.Combine(RepositoryRoot, "src", _project));
+        foreach (var (key, value) in new[]
+        {
+            ("HomaBone:DataDirectory", DataDirectory),
+            ("HomaBone:GrpcPort", GrpcPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("HomaBone:HttpPort", HttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("HomaBone:SiloPort", SiloPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("HomaBone:OrleansGatewayPort", OrleansGatewayPort.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        })
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+
+        foreach (var arg in extraArgs)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["DOTNET_ENVIRONMENT"] = "Production";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in Environment)
+        {
+            start.Environment[key] = value;
+        }
+        _process = Process.Start(start) ?? throw new InvalidOperationException("could not start " + _project);
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        await WaitReadyAsync(TimeSpan.FromSeconds(60));
+    }
+
+    public GrpcChannel CreateChannel() => CreateChannel(ClientCertificate);
+
+    /// <summary>A channel presenting <paramref name="clientCertificate"/> (or none) and trusting only <see cref="TrustedCa"/>.</summary>
+    public GrpcChannel CreateChannel(System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate) =>
+        Scheme == "http" ? GrpcChannel.ForAddress(GrpcAddress) : GrpcChannel.ForAddress(GrpcAddress, new GrpcChannelOptions { HttpHandler = CreateHandler(clientCertificate) });
+
+    /// <summary>An HTTP handler that trusts only <see cref="TrustedCa"/> and presents <paramref name="clientCertificate"/>.</summary>
+    public HttpMessageHandler CreateHandler(System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate)
+    {
+        var handler = new SocketsHttpHandler();
+        if (TrustedCa is { } ca)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) =>
+            {
+                if (certificate is null)
+                {
+                    return false;
+                }
+
+                using var chain = new System.Security.Cryptography.X509Certificates.X509Chain();
+                chain.ChainPolicy.TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(ca);
+                chain.ChainPolicy.RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck;
+                return chain.Build(certificate as System.Security.Cryptography.X509Certificates.X509Certificate2 ?? System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()));
+            };
+        }
+
+        if (clientCertificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [clientCertificate];
+        }
+
+        return handler;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, like a crash.</summary>
+    public void Kill()
+    {
+        if (_process is { HasExited: false })
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+    }
+
+    /// <summary>SIGTERM and wait for a clean exit.</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false })
+        {
+            using var term = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await term!.WaitForExitAsync();
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await _process.WaitForExitAsync(timeout.Token);
+        }
+    }
+
+    public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
+
+    public async ValueTask DisposeAsync()
+    {
+        Kill();
+        _process?.Dispose();
+        _process = null;
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+
+        await Task.CompletedTask;
+    }
+
+    private async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var http = new HttpClient(CreateHandler(ClientCertificate)) { BaseAddress = new Uri(HttpAddress) };
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process!.HasExited)
+            {
+                throw new InvalidOperationException("the gateway exited during start-up:\n" + Output);
+            }
+
+            try
+            {
+                using var response = await http.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+
+            await Task.Delay(200);
+        }
+
+        throw new TimeoutException("the gateway did not become ready:\n" + Output);
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+    }
+
+    private static int FreePort() => Infrastructure.FreePort();
+}
