@@ -73,6 +73,15 @@ public sealed class HomaBoneOptions
     /// <summary>Grace period for in-flight calls at shutdown.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>Npgsql connection string of the PostgreSQL record store (cluster mode); empty means the embedded SQLite file.</summary>
+    public string PostgresConnectionString { get; set; } = string.Empty;
+
+    /// <summary>StackExchange.Redis connection string of the Orleans membership (cluster mode); empty means localhost clustering.</summary>
+    public string RedisConnectionString { get; set; } = string.Empty;
+
+    /// <summary>Failure detection of the Redis membership (section HomaBone:Membership).</summary>
+    public MembershipSettings Membership { get; set; } = new();
+
     /// <summary>The SQLite file path.</summary>
     public string DatabasePath => Path.Combine(DataDirectory, "homabone.db");
 }

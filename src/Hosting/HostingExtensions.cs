@@ -137,31 +137,30 @@ public static class HostingExtensions
         }
     }
 
-    /// <summary>Hosts an Orleans silo over the embedded store (localhost clustering on one machine).</summary>
+    /// <summary>Hosts an Orleans silo: embedded store and localhost clustering, or PostgreSQL and Redis when configured.</summary>
     public static void AddHomaBoneSilo(this WebApplicationBuilder builder, HomaBoneOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<IParticipantDeriver, DomainDeriver>();
-        builder.Services.AddSingleton(_ => new SqliteRecordStore(options.DatabasePath));
-        builder.Services.AddSingleton<IRecordStore>(sp => sp.GetRequiredService<SqliteRecordStore>());
+        builder.Services.AddHomaBoneRecordStore(options);
         builder.Services.AddHostedService<StoreInitializer>();
         builder.UseOrleans(silo =>
         {
-            silo.UseLocalhostClustering(options.SiloPort, options.OrleansGatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            silo.UseHomaBoneClustering(builder.Configuration, options);
             silo.AddActivityPropagation();
         });
     }
 
-    /// <summary>Connects to a separate silo as an Orleans client (localhost clustering on one machine).</summary>
+    /// <summary>Connects to separate silos as an Orleans client (localhost clustering, or Redis gateway discovery).</summary>
     public static void AddHomaBoneOrleansClient(this WebApplicationBuilder builder, HomaBoneOptions options)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
         builder.UseOrleansClient(client =>
         {
-            client.UseLocalhostClustering(options.OrleansGatewayPort, serviceId: options.ServiceId, clusterId: options.ClusterId);
+            client.UseHomaBoneClustering(options);
             client.AddActivityPropagation();
         });
     }
