@@ -204,13 +204,16 @@ public sealed partial class ParticipantGrain(
             return _settings;
         }
 
-        var reply = await GrainFactory.GetGrain<ICohortGrain>(_cohortId).GetAsync();
-        if (reply.Status != ReplyStatus.Ok || reply.Payload is null)
+        // The settings come from the store (a point read), not from ICohortGrain.GetAsync: that answer carries the
+        // cohort's participant count, a scan of the whole cohort, and every new participant activation asked for it
+        // through the one cohort activation, which made bulk ingest quadratic and serialised.
+        var stored = await store.GetCohortAsync(_cohortId);
+        if (stored is null)
         {
             return null;
         }
 
-        _settings = Cohort.Parser.ParseFrom(reply.Payload).Settings ?? new CohortSettings();
+        _settings = Cohort.Parser.ParseFrom(stored.Payload).Settings ?? new CohortSettings();
         return _settings;
     }
 
