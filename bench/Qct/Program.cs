@@ -1,0 +1,103 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Google.Protobuf;
+using Grpc.Net.Client;
+using HomaBone.Contracts.V1;
+
+// A 512x512 CT series of the digital phantom (1-mm slices, ~100 slices, written by pydicom) analysed end to end
+// through gRPC (QctService.AnalyzeSeries, 1 MiB chunks) against the real service process, and the same files
+// read by pydicom + numpy in the same run. Usage: dotnet run -c Release --project bench/Qct [-- runs]
+var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
+var root = FindRoot();
+var folder = Directory.CreateTempSubdirectory("homabone-qct-bench-").FullName;
+Run("/usr/bin/python3", Path.Combine(root, "tests", "HomaBone.Qct.Tests", "Scripts", "make_phantom.py"), folder, "1", "8");
+var files = Directory.GetFiles(Path.Combine(folder, "ct"), "*.dcm").Select(p => (p, SeriesFileKind.Ct))
+    .Concat(Directory.GetFiles(Path.Combine(folder, "labels"), "*.dcm").Select(p => (p, SeriesFileKind.Label))).ToList();
+var bytes = files.Sum(f => new FileInfo(f.p).Length);
+
+var grpcPort = FreePort();
+var data = Directory.CreateTempSubdirectory("homabone-qct-bench-data-").FullName;
+var gateway = Path.Combine(root, "src", "Gateway", "bin", "Release", "net10.0", "HomaBone.Gateway.dll");
+using var service = Process.Start(new ProcessStartInfo("dotnet", [gateway, "--contentRoot", Path.Combine(root, "src", "Gateway"), $"--HomaBone:DataDirectory={data}",
+    $"--HomaBone:GrpcPort={grpcPort}", $"--HomaBone:HttpPort={FreePort()}", $"--HomaBone:SiloPort={FreePort()}", $"--HomaBone:OrleansGatewayPort={FreePort()}", "--Logging:LogLevel:Default=Warning"])
+{ RedirectStandardOutput = true, RedirectStandardError = true })!;
+try
+{
+    using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
+    var client = new QctService.QctServiceClient(channel);
+    var times = new List<double>();
+    for (var run = 0; run < runs + 1; run++)
+    {
+        var sw = Stopwatch.StartNew();
+        AnalyzeSeriesResponse? response = null;
+        for (var attempt = 0; response is null; attempt++)
+        {
+            try
+            {
+                using var call = client.AnalyzeSeries();
+                await call.RequestStream.WriteAsync(new AnalyzeSeriesRequest { Header = new AnalyzeSeriesHeader() });
+                foreach (var (path, kind) in files)
+                {
+                    var content = await File.ReadAllBytesAsync(path);
+                    for (var offset = 0; offset < content.Length; offset += 1 << 20)
+                    {
+                        await call.RequestStream.WriteAsync(new AnalyzeSeriesRequest { Chunk = new FileChunk { FileId = kind + "/" + Path.GetFileName(path), Kind = kind, Data = ByteString.CopyFrom(content, offset, Math.Min(1 << 20, content.Length - offset)) } });
+                    }
+                }
+
+                await call.RequestStream.CompleteAsync();
+                response = await call.ResponseAsync;
+            }
+            catch (Grpc.Core.RpcException) when (attempt < 60 && run == 0)
+            {
+                await Task.Delay(500); // the service is still starting
+                sw.Restart();
+            }
+        }
+
+        if (run > 0)
+        {
+            times.Add(sw.Elapsed.TotalSeconds); // run 0 warms up the service (JIT)
+        }
+    }
+
+    times.Sort();
+    var ours = times[times.Count / 2];
+    var reference = Run("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "read_pydicom.py"), folder);
+    var pydicom = double.Parse(reference.Split('\n').First(l => l.StartsWith("pydicom_seconds=", StringComparison.Ordinal))["pydicom_seconds=".Length..].Split(' ')[0], CultureInfo.InvariantCulture);
+    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{pydicom:F2},{pydicom / ours:F2}"));
+}
+finally
+{
+    service.Kill(entireProcessTree: true);
+}
+
+static string Run(string file, params string[] arguments)
+{
+    using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true, RedirectStandardError = true })!;
+    var output = process.StandardOutput.ReadToEnd();
+    var error = process.StandardError.ReadToEnd();
+    process.WaitForExit();
+    return process.ExitCode == 0 ? output : throw new InvalidOperationException(file + " failed: " + error);
+}
+
+static int FreePort()
+{
+    using var listener = new TcpListener(IPAddress.Loopback, 0);
+    listener.Start();
+    return ((IPEndPoint)listener.LocalEndpoint).Port;
+}
+
+static string FindRoot()
+{
+    var dir = new DirectoryInfo(AppContext.BaseDirectory);
+    while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "HomaBone.sln")))
+    {
+        dir = dir.Parent;
+    }
+
+    return dir?.FullName ?? throw new InvalidOperationException("HomaBone.sln not found");
+}
