@@ -172,6 +172,16 @@ public sealed class ServiceProcess : IAsyncDisposable
         }
     }
 
+    /// <summary>Sends a signal (for example STOP or CONT) to the process.</summary>
+    public void Signal(string signal)
+    {
+        if (_process is { HasExited: false })
+        {
+            using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill!.WaitForExit();
+        }
+    }
+
     /// <summary>SIGTERM and wait for a clean exit.</summary>
     public async Task StopAsync()
     {
