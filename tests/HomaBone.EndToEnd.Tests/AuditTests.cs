@@ -65,6 +65,47 @@ public sealed class AuditTests(SecuredServiceFixture fixture) : IClassFixture<Se
     }
 
     [Fact]
+    public async Task AggregateReads_RecordCohortVersionAndDisclosureActions()
+    {
+        var cohortId = ServiceFixture.NewId("dis");
+        var cohorts = new CohortService.CohortServiceClient(fixture.Channel);
+        var participants = new ParticipantService.ParticipantServiceClient(fixture.Channel);
+        await cohorts.CreateCohortAsync(new CreateCohortRequest { CohortId = cohortId }, As("admin"));
+        var cohort = Synthetic.SyntheticCohort.Generate(3, new Synthetic.SyntheticCohortOptions { Eligible = 10, Excluded = new Dictionary<Domain.ExclusionReason, int>() }).ToList();
+        foreach (var p in cohort)
+        {
+            await participants.UpsertParticipantAsync(new UpsertParticipantRequest { Participant = new Participant { Name = $"cohorts/{cohortId}/participants/{p.ParticipantId.ToLowerInvariant()}", Record = Grains.ParticipantMapping.FromDomain(p.Record) }, RequestId = "r" }, As("ingest"));
+        }
+
+        // Ten participants in four exposure groups: small cells are likely suppressed.
+        GetQuartilesResponse? quartiles = null;
+        for (var attempt = 0; attempt < 100 && quartiles?.Metadata?.NUsed is not 10; attempt++)
+        {
+            try
+            {
+                quartiles = await cohorts.GetQuartilesAsync(new GetQuartilesRequest { Name = "cohorts/" + cohortId }, As("analyst"));
+            }
+            catch (RpcException)
+            {
+            }
+
+            await Task.Delay(100);
+        }
+
+        var entries = await ListAllAsync(new ListAuditEntriesRequest { CohortId = cohortId, Rpc = "GetQuartiles" });
+        var answered = entries.Where(e => e.StatusCode == 0).ToList();
+        Assert.NotEmpty(answered);
+        var last = answered[0];
+        Assert.True(last.CohortVersion > 0, "the cohort version of the answer is recorded");
+        Assert.Equal(quartiles!.Metadata.CohortVersion, last.CohortVersion);
+        var suppressed = quartiles.Groups.Count(g => g.Suppression != SuppressionReason.Unspecified);
+        if (suppressed > 0)
+        {
+            Assert.Contains(last.DisclosureActions, a => a.StartsWith("SUPPRESSION_REASON_", StringComparison.Ordinal) && a.Contains("ExposureGroup", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task ListAuditEntries_FiltersByPrincipalAndRpc()
     {
         var cohorts = new CohortService.CohortServiceClient(fixture.Channel);

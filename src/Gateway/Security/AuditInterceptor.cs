@@ -144,6 +144,7 @@ internal sealed partial class AuditInterceptor(IAuditLog log, Pseudonymizer pseu
         private readonly List<string> _actions = [];
         private string _cohortId = string.Empty;
         private long? _cohortVersion;
+        private bool _versionFromHandler;
         private long _messages;
         private long _bytes;
         private long _requestMessages;
@@ -162,6 +163,7 @@ internal sealed partial class AuditInterceptor(IAuditLog log, Pseudonymizer pseu
             lock (_lock)
             {
                 _cohortVersion = version;
+                _versionFromHandler = true;
             }
         }
 
@@ -186,7 +188,81 @@ internal sealed partial class AuditInterceptor(IAuditLog log, Pseudonymizer pseu
             lock (_lock)
             {
                 _messages++;
-                _bytes += message is IMessage m ? m.CalculateSize() : 0;
+                if (message is IMessage m)
+                {
+                    _bytes += m.CalculateSize();
+                    DescribeResponse(m);
+                }
+            }
+        }
+
+        /// <summary>
+        /// Takes what an aggregate answer says about itself: the cohort version of its AnalysisMetadata (unless
+        /// the handler reported one) and its disclosure control — every SuppressionReason set in the answer,
+        /// counted per reason and kind of cell, e.g. "SUPPRESSION_REASON_SMALL_CELL x4 (ExposureGroup)".
+        /// </summary>
+        private void DescribeResponse(IMessage response)
+        {
+            var suppressions = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            long? version = null;
+            Walk(response, 0, suppressions, ref version);
+            if (version is { } v && !_versionFromHandler)
+            {
+                _cohortVersion = v;
+            }
+
+            foreach (var (action, count) in suppressions)
+            {
+                var text = $"{action.Split('|')[0]} x{count} ({action.Split('|')[1]})";
+                if (!_actions.Contains(text))
+                {
+                    _actions.Add(text);
+                }
+            }
+        }
+
+        private static void Walk(IMessage message, int depth, SortedDictionary<string, int> suppressions, ref long? version)
+        {
+            if (depth > 8)
+            {
+                return;
+            }
+
+            if (message.Descriptor.FullName == "homabone.v1.AnalysisMetadata" && message.Descriptor.FindFieldByName("cohort_version")?.Accessor.GetValue(message) is long cohortVersion && cohortVersion > 0)
+            {
+                version ??= cohortVersion;
+                return;
+            }
+
+            foreach (var field in message.Descriptor.Fields.InDeclarationOrder())
+            {
+                if (field.FieldType == FieldType.Message)
+                {
+                    var value = field.Accessor.GetValue(message);
+                    if (field.IsRepeated && value is System.Collections.IEnumerable items)
+                    {
+                        foreach (var item in items)
+                        {
+                            if (item is IMessage child)
+                            {
+                                Walk(child, depth + 1, suppressions, ref version);
+                            }
+                        }
+                    }
+                    else if (!field.IsRepeated && value is IMessage child)
+                    {
+                        Walk(child, depth + 1, suppressions, ref version);
+                    }
+                }
+                else if (field.FieldType == FieldType.Enum && !field.IsRepeated && field.EnumType.FullName == "homabone.v1.SuppressionReason")
+                {
+                    var reason = Convert.ToInt32(field.Accessor.GetValue(message), CultureInfo.InvariantCulture);
+                    if (reason != 0)
+                    {
+                        var key = (field.EnumType.FindValueByNumber(reason)?.Name ?? reason.ToString(CultureInfo.InvariantCulture)) + "|" + message.Descriptor.Name;
+                        suppressions[key] = suppressions.GetValueOrDefault(key) + 1;
+                    }
+                }
             }
         }
 
