@@ -27,7 +27,7 @@ internal static class IngestRunner
             batch.Entries.Add(new ImportEntry
             {
                 ParticipantId = participant.ParticipantId,
-                Record = SyntheticProto.ToProto(participant.Record),
+                Record = HomaBone.Grains.ParticipantMapping.FromDomain(participant.Record),
                 RequestId = "bench-" + participant.ParticipantId,
             });
             if (batch.Entries.Count == options.BatchSize)
