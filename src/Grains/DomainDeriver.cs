@@ -339,10 +339,6 @@ public static class ParticipantMapping
 
                 sb.Append(char.ToLowerInvariant(c));
             }
-            else if (char.IsDigit(c) && i > 0 && !char.IsDigit(camel[i - 1]))
-            {
-                sb.Append(c);
-            }
             else
             {
                 sb.Append(c);
