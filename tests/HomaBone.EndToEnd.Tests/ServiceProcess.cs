@@ -17,10 +17,12 @@ public sealed class ServiceProcess : IAsyncDisposable
     private Process? _process;
 
     private readonly string _project;
+    private readonly bool _ownsDataDirectory;
 
     public ServiceProcess(string? dataDirectory = null, string project = "Gateway")
     {
         _project = project;
+        _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("homabone-e2e-").FullName;
         GrpcPort = FreePort();
         HttpPort = FreePort();
@@ -187,10 +189,34 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
+    /// <summary>Sends a signal (for example STOP or CONT) to the process.</summary>
+    public void Signal(string signal)
+    {
+        if (_process is { HasExited: false })
+        {
+            using var kill = Process.Start("kill", ["-" + signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            kill!.WaitForExit();
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         Kill();
         _process?.Dispose();
+        _process = null;
+
+        // A data directory the caller passed in may be reused by the next process (crash tests): keep it.
+        if (_ownsDataDirectory)
+        {
+            try
+            {
+                Directory.Delete(DataDirectory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+
         await Task.CompletedTask;
     }
 
