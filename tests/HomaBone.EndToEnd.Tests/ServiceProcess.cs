@@ -17,12 +17,10 @@ public sealed class ServiceProcess : IAsyncDisposable
     private Process? _process;
 
     private readonly string _project;
-    private readonly bool _ownsDataDirectory;
 
     public ServiceProcess(string? dataDirectory = null, string project = "Gateway")
     {
         _project = project;
-        _ownsDataDirectory = dataDirectory is null;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("homabone-e2e-").FullName;
         GrpcPort = FreePort();
         HttpPort = FreePort();
@@ -204,18 +202,6 @@ public sealed class ServiceProcess : IAsyncDisposable
         Kill();
         _process?.Dispose();
         _process = null;
-
-        // A data directory the caller passed in may be reused by the next process (crash tests): keep it.
-        if (_ownsDataDirectory)
-        {
-            try
-            {
-                Directory.Delete(DataDirectory, recursive: true);
-            }
-            catch (IOException)
-            {
-            }
-        }
 
         await Task.CompletedTask;
     }
