@@ -148,32 +148,185 @@ public struct RunningMoments : IEquatable<RunningMoments>
     }
 
     /// <summary>
-    /// Three-way merge left ∪ {x} ∪ right (x NaN = absent) with one division: mean = Σ n_k m_k / n and
-    /// M2 = Σ (M2_k + n_k (m_k − mean)²), all relative to a common shift — algebraically Chan's formula,
-    /// used by the order-statistic tree on every node update.
+    /// Batch moments of a span without allocating (NaN skipped): shift K = the first non-missing value, mean of
+    /// x − K, then the corrected two-pass Σ((x − K) − m)² − (Σ((x − K) − m))²/n (Chan, Golub &amp; LeVeque 1983
+    /// eq. 1.7). Sums run in four fixed lanes (element i to lane i mod 4, combined as (l0 + l1) + (l2 + l3)) to
+    /// break the add latency chain; the result is a pure function of the values in order, the same on every
+    /// machine. Used for the order-statistic tree's leaves.
     /// </summary>
-    internal static RunningMoments CombineWithValue(in RunningMoments left, double x, in RunningMoments right)
+    internal static RunningMoments FromSpan(ReadOnlySpan<double> values)
     {
-        var hasX = !double.IsNaN(x);
-        var n = left._n + right._n + (hasX ? 1 : 0);
-        if (n == 0)
+        var first = 0;
+        while (first < values.Length && double.IsNaN(values[first]))
+        {
+            first++;
+        }
+
+        if (first == values.Length)
         {
             return default;
         }
 
-        var shift = left._n > 0 ? left._shift : hasX ? x : right._shift;
-        var ml = left._n > 0 ? (left._shift - shift) + left._meanShifted : 0.0;
-        var mr = right._n > 0 ? (right._shift - shift) + right._meanShifted : 0.0;
-        var xs = hasX ? x - shift : 0.0;
-        var mean = ((left._n * ml) + xs + (right._n * mr)) / n;
-        var dl = ml - mean;
-        var dr = mr - mean;
-        var dx = hasX ? xs - mean : 0.0;
+        var shift = values[first];
+        double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        var end4 = values.Length & ~3;
+        var i = 0;
+        for (; i < end4; i += 4)
+        {
+            s0 += values[i] - shift;
+            s1 += values[i + 1] - shift;
+            s2 += values[i + 2] - shift;
+            s3 += values[i + 3] - shift;
+        }
+
+        for (; i < values.Length; i++)
+        {
+            s0 += values[i] - shift; // the tail (≤ 3 values) goes to lane 0
+        }
+
+        var sum = (s0 + s1) + (s2 + s3);
+        long n = values.Length;
+        if (double.IsNaN(sum))
+        {
+            // Missing values (or infinities): the same lanes, skipping NaN.
+            return FromSpanSkippingNaN(values, shift);
+        }
+
+        var mean = sum / n;
+        double q0 = 0, q1 = 0, q2 = 0, q3 = 0, r0 = 0, r1 = 0, r2 = 0, r3 = 0;
+        for (i = 0; i < end4; i += 4)
+        {
+            var d0 = (values[i] - shift) - mean;
+            var d1 = (values[i + 1] - shift) - mean;
+            var d2 = (values[i + 2] - shift) - mean;
+            var d3 = (values[i + 3] - shift) - mean;
+            q0 += d0 * d0;
+            q1 += d1 * d1;
+            q2 += d2 * d2;
+            q3 += d3 * d3;
+            r0 += d0;
+            r1 += d1;
+            r2 += d2;
+            r3 += d3;
+        }
+
+        for (; i < values.Length; i++)
+        {
+            var d = (values[i] - shift) - mean;
+            q0 += d * d;
+            r0 += d;
+        }
+
+        return Moments(n, shift, mean, (q0 + q1) + (q2 + q3), (r0 + r1) + (r2 + r3));
+    }
+
+    /// <summary>
+    /// k-way Chan merge of <paramref name="parts"/> with one division: relative to the shift of the first
+    /// non-empty part, mean = Σ n_k m_k / n and M2 = Σ (M2_k + n_k (m_k − mean)²) (an empty part adds 0). Pure
+    /// function of the parts in order (two fixed lanes); used for the order-statistic tree's internal nodes.
+    /// </summary>
+    internal static RunningMoments CombineMany(ReadOnlySpan<RunningMoments> parts)
+    {
+        var first = 0;
+        while (first < parts.Length && parts[first]._n == 0)
+        {
+            first++;
+        }
+
+        if (first == parts.Length)
+        {
+            return default;
+        }
+
+        var shift = parts[first]._shift;
+        long n0 = 0, n1 = 0;
+        double s0 = 0, s1 = 0;
+        var k = first;
+        for (; k + 1 < parts.Length; k += 2)
+        {
+            ref readonly var p = ref parts[k];
+            ref readonly var q = ref parts[k + 1];
+            n0 += p._n;
+            n1 += q._n;
+            s0 += p._n * ((p._shift - shift) + p._meanShifted);
+            s1 += q._n * ((q._shift - shift) + q._meanShifted);
+        }
+
+        if (k < parts.Length)
+        {
+            ref readonly var p = ref parts[k];
+            n0 += p._n;
+            s0 += p._n * ((p._shift - shift) + p._meanShifted);
+        }
+
+        var n = n0 + n1;
+        var mean = (s0 + s1) / n;
+        double m0 = 0, m1 = 0;
+        for (k = first; k + 1 < parts.Length; k += 2)
+        {
+            ref readonly var p = ref parts[k];
+            ref readonly var q = ref parts[k + 1];
+            var dp = ((p._shift - shift) + p._meanShifted) - mean;
+            var dq = ((q._shift - shift) + q._meanShifted) - mean;
+            m0 += p._m2 + (p._n * dp * dp);
+            m1 += q._m2 + (q._n * dq * dq);
+        }
+
+        if (k < parts.Length)
+        {
+            ref readonly var p = ref parts[k];
+            var dp = ((p._shift - shift) + p._meanShifted) - mean;
+            m0 += p._m2 + (p._n * dp * dp);
+        }
+
         RunningMoments result;
         result._n = n;
         result._shift = shift;
         result._meanShifted = mean;
-        result._m2 = left._m2 + right._m2 + (left._n * dl * dl) + (dx * dx) + (right._n * dr * dr);
+        result._m2 = m0 + m1;
+        return result;
+    }
+
+    private static RunningMoments FromSpanSkippingNaN(ReadOnlySpan<double> values, double shift)
+    {
+        Span<double> s = stackalloc double[4];
+        long n = 0;
+        var tail = values.Length & ~3;
+        for (var i = 0; i < values.Length; i++)
+        {
+            var x = values[i];
+            if (!double.IsNaN(x))
+            {
+                s[i < tail ? i & 3 : 0] += x - shift;
+                n++;
+            }
+        }
+
+        var mean = ((s[0] + s[1]) + (s[2] + s[3])) / n;
+        Span<double> q = stackalloc double[4];
+        Span<double> r = stackalloc double[4];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var x = values[i];
+            if (!double.IsNaN(x))
+            {
+                var lane = i < tail ? i & 3 : 0;
+                var d = (x - shift) - mean;
+                q[lane] += d * d;
+                r[lane] += d;
+            }
+        }
+
+        return Moments(n, shift, mean, (q[0] + q[1]) + (q[2] + q[3]), (r[0] + r[1]) + (r[2] + r[3]));
+    }
+
+    private static RunningMoments Moments(long n, double shift, double mean, double squares, double residual)
+    {
+        RunningMoments result;
+        result._n = n;
+        result._shift = shift;
+        result._meanShifted = mean;
+        result._m2 = Math.Max(squares - (residual * residual / n), 0.0);
         return result;
     }
 
