@@ -1,8 +1,6 @@
 using Google.Protobuf.WellKnownTypes;
 using HomaBone.Contracts.V1;
 using HomaBone.Statistics;
-using ProtoQuantile = HomaBone.Contracts.V1.QuantileDefinition;
-using StatQuantile = HomaBone.Statistics.QuantileDefinition;
 
 namespace HomaBone.Analysis;
 
@@ -13,30 +11,36 @@ namespace HomaBone.Analysis;
 /// </summary>
 public sealed class StudyAnalysis
 {
-    private readonly IReadOnlyList<AnalysisRow> _rows;
+    /// <summary>Slots of the per-reason flow counters (reason numbers above the last slot share it).</summary>
+    internal const int ReasonSlots = 64;
+
+    private readonly IStudySource _source;
+    private readonly RowStudySource? _rows;
     private readonly CohortSettings _settings;
-    private readonly List<AnalysisRow> _analysed;
     private readonly double[] _cuts;
-    private readonly int[] _group;
     private readonly List<string> _disclosures = [];
 
-    /// <summary>Prepares the analysis: eligible active rows, the exposure groups.</summary>
+    /// <summary>Prepares the batch analysis of the canonical rows (ordered by participant id).</summary>
     public StudyAnalysis(IReadOnlyList<AnalysisRow> canonicalRows, CohortSettings settings, long version, Timestamp dataTime)
+        : this(new RowStudySource(canonicalRows ?? throw new ArgumentNullException(nameof(canonicalRows)), settings ?? throw new ArgumentNullException(nameof(settings))), settings, version, dataTime)
     {
-        _rows = canonicalRows ?? throw new ArgumentNullException(nameof(canonicalRows));
-        _settings = settings ?? throw new ArgumentNullException(nameof(settings));
+    }
+
+    /// <summary>Prepares the answers of the incrementally maintained state (the settings' own analyses; user-specified models are not held).</summary>
+    public StudyAnalysis(LiveStudy live, long version, Timestamp dataTime)
+        : this(live ?? throw new ArgumentNullException(nameof(live)), live.Settings, version, dataTime)
+    {
+    }
+
+    private StudyAnalysis(IStudySource source, CohortSettings settings, long version, Timestamp dataTime)
+    {
+        _source = source;
+        _rows = source as RowStudySource;
+        _settings = settings;
         Version = version;
         DataTime = dataTime;
-        ExposureColumn = settings.Exposure switch
-        {
-            Exposure.Quicki => Variables.Quicki.Index,
-            Exposure.TygIndex => Variables.TygIndex.Index,
-            _ => Variables.HomaIr.Index,
-        };
-        _analysed = [.. canonicalRows.Where(r => r.Active && r.Eligible && !double.IsNaN(r.Values[ExposureColumn]))];
-        var exposure = _analysed.Select(r => r.Values[ExposureColumn]).ToArray();
-        _cuts = exposure.Length >= settings.GroupCount ? CutPoints(exposure, settings.GroupCount, settings.QuantileDefinition) : [];
-        _group = _cuts.Length == 0 ? new int[_analysed.Count] : [.. exposure.Select(x => Xtile.Assign(x, _cuts))];
+        ExposureColumn = ExposureIndex(settings.Exposure);
+        _cuts = source.Cuts;
     }
 
     /// <summary>The cohort version.</summary>
@@ -53,25 +57,38 @@ public sealed class StudyAnalysis
 
     private int MinCell => _settings.Disclosure is { Disabled: false } d ? Math.Max(1, d.MinCellCount) : 1;
 
-    private AnalysisMetadata Metadata => new() { CohortVersion = Version, DataTime = DataTime, NUsed = _analysed.Count };
+    private AnalysisMetadata Metadata => new() { CohortVersion = Version, DataTime = DataTime, NUsed = _source.AnalysedCount };
+
+    /// <summary>The catalogue column of an exposure.</summary>
+    public static int ExposureIndex(Exposure exposure) => exposure switch
+    {
+        Exposure.Quicki => Variables.Quicki.Index,
+        Exposure.TygIndex => Variables.TygIndex.Index,
+        _ => Variables.HomaIr.Index,
+    };
+
+    /// <summary>The model term of an exposure (its log for HOMA-IR).</summary>
+    public static string ExposureTerm(Exposure exposure) => exposure switch { Exposure.Quicki => "quicki", Exposure.TygIndex => "tyg_index", _ => "log_homa_ir" };
+
+    internal static int ReasonSlot(int reason) => Math.Clamp(reason, 0, ReasonSlots - 1);
 
     /// <summary>Fig. 1: first-reason and any-reason counts in the configured order.</summary>
     public GetFlowResponse Flow(IReadOnlyList<ExclusionReason> order)
     {
         ArgumentNullException.ThrowIfNull(order);
-        var active = _rows.Where(r => r.Active).ToList();
+        var flow = _source.Flow;
         var response = new GetFlowResponse
         {
-            Metadata = new AnalysisMetadata { CohortVersion = Version, DataTime = DataTime, NUsed = active.Count },
-            Enrolled = active.Count,
-            Analysed = active.Count(r => r.Eligible),
-            Withdrawn = _rows.Count(r => !r.Active),
+            Metadata = new AnalysisMetadata { CohortVersion = Version, DataTime = DataTime, NUsed = flow.Active },
+            Enrolled = flow.Active,
+            Analysed = flow.Eligible,
+            Withdrawn = flow.Withdrawn,
         };
         var steps = order.Select(reason => new FlowStep
         {
             Reason = reason.ToString(),
-            FirstReasonCount = active.Count(r => r.FirstReason == (int)reason),
-            AnyReasonCount = active.Count(r => r.Reasons.Contains((int)reason)),
+            FirstReasonCount = flow.FirstReason[ReasonSlot((int)reason)],
+            AnyReasonCount = flow.AnyReason[ReasonSlot((int)reason)],
         }).ToList();
 
         // Primary suppression of small non-zero first-reason cells, then one complementary cell so that no
@@ -183,28 +200,8 @@ public sealed class StudyAnalysis
                 continue;
             }
 
-            var design = BuildDesign(_settings.GroupDifferenceCovariates);
-            var y = new List<double>();
-            var g = new List<double>();
-            var x = design.Columns.Select(_ => new List<double>()).ToList();
-            for (var i = 0; i < _analysed.Count; i++)
-            {
-                var yi = _analysed[i].Values[outcome.Index];
-                var values = design.Extract(_analysed[i]);
-                if (double.IsNaN(yi) || values is null)
-                {
-                    continue;
-                }
-
-                y.Add(yi);
-                g.Add(half ? (_group[i] > k / 2 ? 1 : 0) : _group[i]);
-                for (var c = 0; c < values.Length; c++)
-                {
-                    x[c].Add(values[c]);
-                }
-            }
-
-            var groupCounts = g.GroupBy(v => v).ToDictionary(v => v.Key, v => v.Count());
+            var data = _source.GroupComparison(outcome, ModelDesign.Build(_settings.GroupDifferenceCovariates), half, new AncovaOptions { Scale = SdScale() });
+            var groupCounts = data.GroupCounts;
             var labels = half
                 ? new[] { (1.0, $"Q{(k / 2) + 1}-{k} vs Q1-{k / 2}") }
                 : Enumerable.Range(2, k - 1).Select(j => ((double)j, $"Q{j} vs Q1")).ToArray();
@@ -221,7 +218,7 @@ public sealed class StudyAnalysis
 
             try
             {
-                var result = Ancova.Fit(y, g, half ? 0 : 1, x.Select(c => (IReadOnlyList<double>)c).ToList(), design.Names, new AncovaOptions { Scale = SdScale() });
+                var result = data.Fit();
                 foreach (var (group, label) in labels)
                 {
                     var c = result.Comparisons.First(cmp => cmp.Group == group);
@@ -243,7 +240,7 @@ public sealed class StudyAnalysis
                     });
                 }
             }
-            catch (RankDeficientException ex)
+            catch (Exception ex) when (ex is RankDeficientException or InvalidOperationException)
             {
                 foreach (var (_, label) in labels)
                 {
@@ -262,7 +259,7 @@ public sealed class StudyAnalysis
         ArgumentNullException.ThrowIfNull(outcomes);
         ArgumentNullException.ThrowIfNull(custom);
         var response = new GetAssociationsResponse { Metadata = Metadata };
-        var exposure = new ModelTerm { Variable = _settings.Exposure switch { Exposure.Quicki => "quicki", Exposure.TygIndex => "tyg_index", _ => "log_homa_ir" } };
+        var exposure = new ModelTerm { Variable = ExposureTerm(_settings.Exposure) };
         foreach (var set in _settings.Models.Where(m => models.Count == 0 || models.Contains(m.Label)))
         {
             foreach (var outcome in outcomes.Count > 0 ? outcomes : _settings.Outcomes)
@@ -271,12 +268,16 @@ public sealed class StudyAnalysis
             }
         }
 
-        foreach (var spec in custom)
-        {
-            response.Fits.Add(Fit(spec.Label, spec.Outcome ?? new ModelTerm(), spec.Exposure ?? exposure, spec.Covariates));
-        }
-
+        response.Fits.AddRange(CustomFits(custom));
         return response;
+    }
+
+    /// <summary>User-specified models (computed from the rows; a live source answers them as not computable).</summary>
+    public IReadOnlyList<ModelFit> CustomFits(IEnumerable<ModelSpec> custom)
+    {
+        ArgumentNullException.ThrowIfNull(custom);
+        var exposure = new ModelTerm { Variable = ExposureTerm(_settings.Exposure) };
+        return [.. custom.Select(spec => Fit(spec.Label, spec.Outcome ?? new ModelTerm(), spec.Exposure ?? exposure, spec.Covariates))];
     }
 
     /// <summary>The Table 1 variables of study.md, in order.</summary>
@@ -293,7 +294,7 @@ public sealed class StudyAnalysis
 
     private ModelFit Fit(string label, ModelTerm outcome, ModelTerm exposure, IEnumerable<ModelTerm> covariates)
     {
-        var fit = new ModelFit { Model = label, Outcome = Describe(outcome) };
+        var fit = new ModelFit { Model = label, Outcome = ModelDesign.Describe(outcome) };
         var terms = new List<ModelTerm> { exposure };
         terms.AddRange(covariates);
         if (!Variables.TryGet(outcome.Variable, out var outcomeVariable))
@@ -311,39 +312,29 @@ public sealed class StudyAnalysis
             return fit;
         }
 
-        var design = BuildDesign(terms);
-        var y = new List<double>();
-        var x = design.Columns.Select(_ => new List<double>()).ToList();
-        foreach (var row in _analysed)
+        var design = ModelDesign.Build(terms);
+        var data = _source.Model(outcomeVariable, outcome.Transform, design) ?? _rows?.Model(outcomeVariable, outcome.Transform, design);
+        if (data is null)
         {
-            var yi = Transform(row.Values[outcomeVariable.Index], outcome.Transform);
-            var values = design.Extract(row);
-            if (double.IsNaN(yi) || values is null)
-            {
-                continue;
-            }
-
-            y.Add(yi);
-            for (var c = 0; c < values.Length; c++)
-            {
-                x[c].Add(values[c]);
-            }
+            fit.Suppression = SuppressionReason.NotComputable;
+            fit.Note = "this model is computed on request from the rows";
+            return fit;
         }
 
-        fit.N = y.Count;
+        fit.N = data.N;
         var parameters = design.Columns.Count + 1;
         var fraction = _settings.Disclosure is { Disabled: false } d ? d.MaxParameterFraction : 1.0;
-        if (y.Count < MinCell || parameters > fraction * y.Count)
+        if (data.N < MinCell || parameters > fraction * data.N)
         {
             fit.Suppression = SuppressionReason.ModelTooLarge;
-            fit.Note = $"{parameters} parameters exceed {fraction} x n = {fraction * y.Count:0.##}";
+            fit.Note = $"{parameters} parameters exceed {fraction} x n = {fraction * data.N:0.##}";
             _disclosures.Add($"associations: {label}/{outcome.Variable} refused (parameters vs n)");
             return fit;
         }
 
         try
         {
-            var ols = Ols.Fit(y, x.Select(c => (IReadOnlyList<double>)c).ToList(), design.Names);
+            var ols = data.Fit();
             fit.RSquared = ols.RSquared;
             fit.AdjustedRSquared = ols.AdjustedRSquared;
             fit.ResidualSd = ols.ResidualStandardDeviation;
@@ -364,7 +355,7 @@ public sealed class StudyAnalysis
                 });
             }
         }
-        catch (RankDeficientException ex)
+        catch (Exception ex) when (ex is RankDeficientException or InvalidOperationException)
         {
             fit.Suppression = SuppressionReason.NotComputable;
             fit.Note = ex.Message;
@@ -378,7 +369,7 @@ public sealed class StudyAnalysis
         var groups = new List<ExposureGroup>();
         for (var j = 1; j <= _settings.GroupCount; j++)
         {
-            var n = _group.Count(v => v == j);
+            var n = _source.GroupSize(j);
             var group = new ExposureGroup { Index = j, Label = "Q" + j, N = n };
             if (j > 1)
             {
@@ -406,11 +397,9 @@ public sealed class StudyAnalysis
     private CharacteristicRow ContinuousRow(Variable variable)
     {
         var row = new CharacteristicRow { Variable = variable.Name, Label = variable.Label, Unit = variable.Unit, Kind = variable.Kind == VariableKind.Skewed ? SummaryKind.MedianIqr : SummaryKind.MeanSd };
-        var all = _analysed.Select(r => r.Values[variable.Index]).ToArray();
         for (var j = 1; j <= _settings.GroupCount + 1; j++)
         {
-            var values = j <= _settings.GroupCount ? all.Where((_, i) => _group[i] == j).ToArray() : all;
-            var s = Descriptive.Summarize(values);
+            var s = _source.Summary(variable, j <= _settings.GroupCount ? j : 0);
             var cell = new SummaryCell { N = s.N, Missing = s.MissingN };
             if (s.N < MinCell)
             {
@@ -433,8 +422,7 @@ public sealed class StudyAnalysis
             row.Cells.Add(cell);
         }
 
-        var complete = Enumerable.Range(0, all.Length).Where(i => !double.IsNaN(all[i])).ToArray();
-        var cuzick = Cuzick.Test(complete.Select(i => all[i]).ToArray(), complete.Select(i => (double)_group[i]).ToArray());
+        var cuzick = _source.Cuzick(variable);
         row.Trend = new TrendTestResult
         {
             Method = "cuzick",
@@ -448,13 +436,11 @@ public sealed class StudyAnalysis
     private CharacteristicRow CountRow(Variable variable, int level, string label)
     {
         var row = new CharacteristicRow { Variable = variable.Kind == VariableKind.Ordinal ? $"{variable.Name}={level}" : variable.Name, Label = label, Kind = SummaryKind.CountPercent };
-        var all = _analysed.Select(r => r.Values[variable.Index]).ToArray();
         for (var j = 1; j <= _settings.GroupCount + 1; j++)
         {
-            var values = j <= _settings.GroupCount ? all.Where((_, i) => _group[i] == j).ToArray() : all;
-            var nonMissing = values.Count(v => !double.IsNaN(v));
-            var count = values.Count(v => v == level);
-            var cell = new SummaryCell { N = nonMissing, Missing = values.Length - nonMissing, Count = count, Percent = nonMissing == 0 ? 0 : 100.0 * count / nonMissing };
+            var group = j <= _settings.GroupCount ? j : 0;
+            var (nonMissing, count) = _source.LevelCount(variable, level, group);
+            var cell = new SummaryCell { N = nonMissing, Missing = _source.GroupSize(group) - nonMissing, Count = count, Percent = nonMissing == 0 ? 0 : 100.0 * count / nonMissing };
             var rest = nonMissing - count;
             if ((count > 0 && count < MinCell) || (rest > 0 && rest < MinCell))
             {
@@ -480,30 +466,26 @@ public sealed class StudyAnalysis
             _disclosures.Add($"table 1: {row.Variable} complementary count suppressed");
         }
 
-        var complete = Enumerable.Range(0, all.Length).Where(i => !double.IsNaN(all[i])).ToArray();
-        var scores = complete.Select(i => (double)_group[i]).ToArray();
         if (variable.Kind == VariableKind.Ordinal)
         {
-            var outcome = complete.Select(i => all[i]).ToArray();
             row.Trend = _settings.OrdinalTrendTest switch
             {
-                OrdinalTrendTest.LinearByLinear => Trend(ContingencyTests.LinearByLinear(scores, outcome), "linear-by-linear"),
-                OrdinalTrendTest.PearsonChiSquared => Trend(ContingencyTests.PearsonChiSquare(Table(scores, outcome)), "pearson-chi-squared"),
-                _ => CuzickTrend(outcome, scores),
+                OrdinalTrendTest.LinearByLinear => Trend(_source.LinearByLinear(variable), "linear-by-linear"),
+                OrdinalTrendTest.PearsonChiSquared => Trend(_source.PearsonChiSquare(variable), "pearson-chi-squared"),
+                _ => CuzickTrend(_source.Cuzick(variable)),
             };
         }
         else
         {
             var variance = _settings.BinaryTrendTest == BinaryTrendTest.MantelHaenszel ? CochranArmitageVariance.Permutation : CochranArmitageVariance.Binomial;
-            row.Trend = Trend(CochranArmitage.FromObservations(complete.Select(i => all[i]).ToArray(), scores, variance), "cochran-armitage");
+            row.Trend = Trend(_source.CochranArmitage(variable, variance), "cochran-armitage");
         }
 
         return row;
     }
 
-    private static TrendTestResult CuzickTrend(double[] outcome, double[] scores)
+    private static TrendTestResult CuzickTrend(CuzickResult c)
     {
-        var c = Cuzick.Test(outcome, scores);
         return new TrendTestResult { Method = "cuzick", Statistic = c.Z ?? 0, PValue = c.P ?? 0, NotComputableReason = c.NotComputableReason ?? string.Empty };
     }
 
@@ -516,19 +498,6 @@ public sealed class StudyAnalysis
         NotComputableReason = t.NotComputableReason ?? string.Empty,
     };
 
-    private static long[][] Table(double[] rows, double[] columns)
-    {
-        var rowLevels = rows.Distinct().Order().ToArray();
-        var columnLevels = columns.Distinct().Order().ToArray();
-        var table = rowLevels.Select(_ => new long[columnLevels.Length]).ToArray();
-        for (var i = 0; i < rows.Length; i++)
-        {
-            table[Array.IndexOf(rowLevels, rows[i])][Array.IndexOf(columnLevels, columns[i])]++;
-        }
-
-        return table;
-    }
-
     private SdUnitScale SdScale() => _settings.SdConvention switch
     {
         SdConvention.Residual => SdUnitScale.ResidualSd,
@@ -538,72 +507,4 @@ public sealed class StudyAnalysis
 
     private static double Finite(double value) => double.IsFinite(value) ? value : 0;
 
-    private static string Describe(ModelTerm term) => term.Transform == Contracts.V1.Transform.Log ? $"log({term.Variable})" : term.Variable;
-
-    private static double Transform(double value, Contracts.V1.Transform transform) =>
-        transform == Contracts.V1.Transform.Log ? (value > 0 ? Math.Log(value) : double.NaN) : value;
-
-    private static double[] CutPoints(double[] values, int groups, ProtoQuantile definition)
-    {
-        if (definition is ProtoQuantile.Unspecified or ProtoQuantile.Type2)
-        {
-            return Xtile.CutPoints(values, groups);
-        }
-
-        var sorted = values.Order().ToArray();
-        return [.. Enumerable.Range(1, groups - 1).Select(j => Quantiles.FromSorted(sorted, j, groups, (StatQuantile)(int)definition))];
-    }
-
-    private static Design BuildDesign(IEnumerable<ModelTerm> terms)
-    {
-        var columns = new List<(int Index, Contracts.V1.Transform Transform, double? Level)>();
-        var names = new List<string>();
-        foreach (var term in terms)
-        {
-            var variable = Variables.TryGet(term.Variable, out var v) ? v : throw new InvalidOperationException(term.Variable);
-            if (term.Categorical || variable.Kind == VariableKind.Ordinal)
-            {
-                // Dummies for every level but the first (reference): levels of the ordinal codes.
-                foreach (var level in variable == Variables.PhysicalActivity ? new[] { 2.0, 3.0 } : [1.0])
-                {
-                    columns.Add((variable.Index, term.Transform, level));
-                    names.Add($"{variable.Name}={level}");
-                }
-            }
-            else
-            {
-                columns.Add((variable.Index, term.Transform, null));
-                names.Add(Describe(term));
-            }
-        }
-
-        return new Design(columns, names);
-    }
-
-    private sealed record Design(List<(int Index, Contracts.V1.Transform Transform, double? Level)> Columns, List<string> Names)
-    {
-        public double[]? Extract(AnalysisRow row)
-        {
-            var values = new double[Columns.Count];
-            for (var c = 0; c < Columns.Count; c++)
-            {
-                var (index, transform, level) = Columns[c];
-                var raw = row.Values[index];
-                if (double.IsNaN(raw))
-                {
-                    return null;
-                }
-
-                var value = level is { } l ? (raw == l ? 1.0 : 0.0) : Transform(raw, transform);
-                if (double.IsNaN(value))
-                {
-                    return null;
-                }
-
-                values[c] = value;
-            }
-
-            return values;
-        }
-    }
 }
