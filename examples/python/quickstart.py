@@ -36,7 +36,10 @@ def main() -> None:
     sys.path.insert(0, str(generate_stubs()))
     from homabone.v1 import cohort_pb2, cohort_pb2_grpc, common_pb2, participant_pb2, participant_pb2_grpc
 
-    channel = grpc.insecure_channel(address)  # plaintext HTTP/2: the loopback development default
+    # The published retry policy: UNAVAILABLE only, with backoff (also served at http://<gateway>:5081/grpc-service-config.json).
+    service_config = (PROTOS / "homabone" / "v1" / "grpc_service_config.json").read_text()
+    channel = grpc.insecure_channel(address, options=[  # plaintext HTTP/2: the loopback development default
+        ("grpc.service_config", service_config), ("grpc.enable_retries", 1)])
     cohorts = cohort_pb2_grpc.CohortServiceStub(channel)
     participants = participant_pb2_grpc.ParticipantServiceStub(channel)
 

@@ -15,8 +15,9 @@ public static class GatewayExtensions
         ArgumentNullException.ThrowIfNull(options);
         builder.Services.AddGrpc(grpc =>
         {
-            // Outermost first: audit (sees denied calls too), then the policy table, then error mapping.
+            // Outermost first: audit (sees denied calls too), the shutdown gate, the policy table, error mapping.
             grpc.Interceptors.Add<AuditInterceptor>();
+            grpc.Interceptors.Add<ShutdownGateInterceptor>();
             grpc.Interceptors.Add<AuthorizationInterceptor>();
             grpc.Interceptors.Add<ErrorMappingInterceptor>();
             grpc.MaxReceiveMessageSize = 16 * 1024 * 1024;
@@ -42,5 +43,18 @@ public static class GatewayExtensions
         app.MapGrpcService<AuditApi>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
+        app.MapGet(ServiceConfigPath, () => Results.Text(PublishedServiceConfig.Value, "application/json"));
     }
+
+    /// <summary>Where the gateway serves the published gRPC service config (retry policy) on both ports.</summary>
+    public const string ServiceConfigPath = "/grpc-service-config.json";
+
+    /// <summary>protos/homabone/v1/grpc_service_config.json, embedded at build time.</summary>
+    internal static readonly Lazy<string> PublishedServiceConfig = new(() =>
+    {
+        using var stream = typeof(GatewayExtensions).Assembly.GetManifestResourceStream("grpc_service_config.json")
+            ?? throw new InvalidOperationException("grpc_service_config.json is not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
 }

@@ -70,8 +70,17 @@ public sealed class HomaBoneOptions
     /// <summary>Load the synthetic demo cohort "demo" at start-up.</summary>
     public bool Demo { get; set; }
 
-    /// <summary>Grace period for in-flight calls at shutdown.</summary>
+    /// <summary>
+    /// Bound of the whole graceful shutdown (drain delay, in-flight calls, grain deactivation, leaving the cluster).
+    /// Keep it below the pod's terminationGracePeriodSeconds minus the preStop sleep.
+    /// </summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>
+    /// At shutdown, how long readiness is false (and new gRPC calls are refused with UNAVAILABLE) before the endpoints
+    /// close; part of <see cref="ShutdownTimeout"/>. Default 0: on Kubernetes the preStop sleep does this.
+    /// </summary>
+    public TimeSpan ShutdownDrainDelay { get; set; } = TimeSpan.Zero;
 
     /// <summary>Npgsql connection string of the PostgreSQL record store (cluster mode); empty means the embedded SQLite file.</summary>
     public string PostgresConnectionString { get; set; } = string.Empty;

@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -87,6 +88,8 @@ public static class HostingExtensions
             });
         });
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = options.ShutdownTimeout);
+        builder.Services.TryAddSingleton(options);
+        builder.Services.AddHostedService<ShutdownDrain>();
     }
 
     /// <summary>OpenTelemetry traces and metrics (Orleans, ASP.NET Core, gRPC, runtime), health checks.</summary>

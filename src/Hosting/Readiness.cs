@@ -22,8 +22,43 @@ public sealed class ReadinessState
     /// <summary>True when started and not stopping.</summary>
     public bool IsReady => Volatile.Read(ref _state) == 1;
 
+    /// <summary>True from the moment shutdown begins.</summary>
+    public bool IsStopping => Volatile.Read(ref _state) == 2;
+
     /// <summary>True once start-up has completed (stays true while stopping).</summary>
     public bool HasStarted => Volatile.Read(ref _state) >= 1;
+}
+
+/// <summary>
+/// The first step of a graceful shutdown (<see cref="HomaBoneOptions.ShutdownDrainDelay"/>): readiness is already
+/// false and new calls are refused, but the endpoints stay up, so health checks and load balancers see NOT_SERVING
+/// while in-flight calls go on. Then the host stops Kestrel (which waits for the in-flight calls) and the silo.
+/// </summary>
+internal sealed class ShutdownDrain(HomaBoneOptions options, ReadinessState readiness) : IHostedLifecycleService
+{
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        if (options.ShutdownDrainDelay > TimeSpan.Zero && readiness.HasStarted)
+        {
+            try
+            {
+                await Task.Delay(options.ShutdownDrainDelay, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
 
 /// <summary>Healthy when the process is ready to serve.</summary>

@@ -15,6 +15,7 @@ public sealed class ServiceProcess : IAsyncDisposable
 {
     private readonly StringBuilder _output = new();
     private Process? _process;
+    private int _attemptStart;
 
     private readonly string _project;
 
@@ -22,21 +23,23 @@ public sealed class ServiceProcess : IAsyncDisposable
     {
         _project = project;
         DataDirectory = dataDirectory ?? Directory.CreateTempSubdirectory("homabone-e2e-").FullName;
-        GrpcPort = FreePort();
-        HttpPort = FreePort();
-        SiloPort = FreePort();
-        OrleansGatewayPort = FreePort();
+        PickPorts();
     }
 
     public string DataDirectory { get; }
 
-    public int GrpcPort { get; }
+    /// <summary>The ports: picked free here and bound by the child, so another process may take one in between;
+    /// <see cref="StartAsync"/> then picks new ones and starts again (read them after it).</summary>
+    public int GrpcPort { get; private set; }
 
-    public int HttpPort { get; }
+    public int HttpPort { get; private set; }
 
-    public int SiloPort { get; }
+    public int SiloPort { get; private set; }
 
-    public int OrleansGatewayPort { get; }
+    public int OrleansGatewayPort { get; private set; }
+
+    /// <summary>How many starts lost a port to another process and were repeated on new ports.</summary>
+    public int BindRetries { get; private set; }
 
     public string GrpcAddress => $"{Scheme}://127.0.0.1:{GrpcPort}";
 
@@ -88,6 +91,49 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public async Task StartAsync(params string[] extraArgs)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await StartOnceAsync(extraArgs);
+                return;
+            }
+            catch (InvalidOperationException) when (attempt < 4 && IsBindFailure(Output[_attemptStart..]))
+            {
+                // Lost the loopback port race (the port was free when picked): new ports, new process.
+                _process?.Dispose();
+                _process = null;
+                lock (_output)
+                {
+                    _output.AppendLine($"--- start {attempt} could not bind its ports; starting again on new ones ---");
+                }
+
+                BindRetries++;
+                PickPorts();
+            }
+        }
+    }
+
+    private static bool IsBindFailure(string output) =>
+        output.Contains("address already in use", StringComparison.OrdinalIgnoreCase)
+        || output.Contains("AddressInUse", StringComparison.Ordinal)
+        || output.Contains("Failed to bind to address", StringComparison.Ordinal);
+
+    private void PickPorts()
+    {
+        GrpcPort = FreePort();
+        HttpPort = FreePort();
+        SiloPort = FreePort();
+        OrleansGatewayPort = FreePort();
+    }
+
+    private async Task StartOnceAsync(string[] extraArgs)
+    {
+        lock (_output)
+        {
+            _attemptStart = _output.Length;
+        }
+
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
@@ -130,9 +176,16 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public GrpcChannel CreateChannel() => CreateChannel(ClientCertificate);
 
-    /// <summary>A channel presenting <paramref name="clientCertificate"/> (or none) and trusting only <see cref="TrustedCa"/>.</summary>
-    public GrpcChannel CreateChannel(System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate) =>
-        Scheme == "http" ? GrpcChannel.ForAddress(GrpcAddress) : GrpcChannel.ForAddress(GrpcAddress, new GrpcChannelOptions { HttpHandler = CreateHandler(clientCertificate) });
+    /// <summary>
+    /// A channel presenting <paramref name="clientCertificate"/> (or none), trusting only <see cref="TrustedCa"/>, and
+    /// retrying under the published retry policy (UNAVAILABLE only) unless <paramref name="retry"/> is false.
+    /// </summary>
+    public GrpcChannel CreateChannel(System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate, bool retry = true) =>
+        GrpcChannel.ForAddress(GrpcAddress, new GrpcChannelOptions
+        {
+            HttpHandler = Scheme == "http" ? null : CreateHandler(clientCertificate),
+            ServiceConfig = retry ? PublishedRetryPolicy.Load() : null,
+        });
 
     /// <summary>An HTTP handler that trusts only <see cref="TrustedCa"/> and presents <paramref name="clientCertificate"/>.</summary>
     public HttpMessageHandler CreateHandler(System.Security.Cryptography.X509Certificates.X509Certificate2? clientCertificate)
@@ -187,6 +240,26 @@ public sealed class ServiceProcess : IAsyncDisposable
 
     public int? ExitCode => _process is { HasExited: true } p ? p.ExitCode : null;
 
+    /// <summary>Waits up to <paramref name="timeout"/> for the process to exit; false if it is still running.</summary>
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        if (_process is null)
+        {
+            return true;
+        }
+
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+            return true;
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Sends a signal (for example STOP or CONT) to the process.</summary>
     public void Signal(string signal)
     {
@@ -214,6 +287,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             if (_process!.HasExited)
             {
+                _process.WaitForExit(); // the rest of its output
                 throw new InvalidOperationException("the gateway exited during start-up:\n" + Output);
             }
 

@@ -6,7 +6,7 @@ using HomaBone.Grains;
 namespace HomaBone.Gateway.Services;
 
 /// <summary>CohortService: cohort settings and the live analysis (answered by the cohort grain at published versions).</summary>
-internal sealed class CohortApi(IGrainFactory grains) : CohortService.CohortServiceBase
+internal sealed class CohortApi(IGrainFactory grains, IHostApplicationLifetime lifetime) : CohortService.CohortServiceBase
 {
     public override async Task<CreateCohortResponse> CreateCohort(CreateCohortRequest request, ServerCallContext context)
     {
@@ -110,7 +110,18 @@ internal sealed class CohortApi(IGrainFactory grains) : CohortService.CohortServ
         var after = request.AfterVersion;
         while (!context.CancellationToken.IsCancellationRequested)
         {
-            var latest = await cohort.WaitForVersionAsync(after, interval);
+            long latest;
+            try
+            {
+                latest = await cohort.WaitForVersionAsync(after, interval).WaitAsync(lifetime.ApplicationStopping);
+            }
+            catch (OperationCanceledException) when (lifetime.ApplicationStopping.IsCancellationRequested)
+            {
+                // A watch never ends on its own: end it at shutdown so the drain is not held until the timeout.
+                // The client resumes on another gateway with after_version.
+                throw new RpcException(new Status(StatusCode.Unavailable, "the gateway is shutting down; watch again with after_version"));
+            }
+
             if (latest > after)
             {
                 var flow = GetFlowResponse.Parser.ParseFrom(GrpcErrors.Unwrap(await cohort.AnalyzeAsync(AnalysisKind.Flow, new GetFlowRequest { Name = request.Name, Version = latest }.ToByteArray())));

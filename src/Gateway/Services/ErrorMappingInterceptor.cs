@@ -4,9 +4,9 @@ using Grpc.Core.Interceptors;
 namespace HomaBone.Gateway.Services;
 
 /// <summary>
-/// Maps failures that are not already gRPC statuses: an unreachable or overloaded silo is UNAVAILABLE (the
-/// only status clients retry), a timeout is DEADLINE_EXCEEDED, a cancelled call CANCELLED. Nothing of the
-/// request is logged: exception types only.
+/// Maps failures that are not already gRPC statuses (<see cref="FailureStatus"/>): an unreachable, stopping or
+/// overloaded silo is UNAVAILABLE (the only status clients retry), a timeout is DEADLINE_EXCEEDED, a cancelled
+/// call CANCELLED. Nothing of the request is logged: exception types only.
 /// </summary>
 internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
 {
@@ -60,21 +60,11 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
 
     private RpcException? Map(Exception exception, ServerCallContext context)
     {
-        if (exception is RpcException)
+        if (FailureStatus.Map(exception, context.CancellationToken.IsCancellationRequested) is not { } status)
         {
             return null;
         }
 
-        var status = exception switch
-        {
-            OperationCanceledException when context.CancellationToken.IsCancellationRequested => new Status(StatusCode.Cancelled, "the call was cancelled"),
-            TimeoutException => new Status(StatusCode.DeadlineExceeded, "the cluster did not answer in time; retry"),
-            Orleans.Runtime.SiloUnavailableException => new Status(StatusCode.Unavailable, "a silo is unavailable; retry"),
-            Orleans.Runtime.OrleansMessageRejectionException => new Status(StatusCode.Unavailable, "the cluster rejected the call; retry"),
-            Orleans.Runtime.GatewayTooBusyException => new Status(StatusCode.Unavailable, "the cluster is busy; retry"),
-            Microsoft.Data.Sqlite.SqliteException => new Status(StatusCode.Unavailable, "the record store is unavailable; retry"),
-            _ => new Status(StatusCode.Internal, "internal error"),
-        };
         LogMapped(logger, exception.GetType().Name, status.StatusCode);
         return new RpcException(status);
     }
