@@ -18,7 +18,35 @@ public interface ICohortShardGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Rows")]
     Task<IReadOnlyList<ShardRow>?> GetRowsAsync(long asOfSeq);
+
+    /// <summary>
+    /// The rows applied with <paramref name="afterSeq"/> &lt; seq ≤ <paramref name="upToSeq"/>, in seq order, for
+    /// the cohort's incremental state; entries up to <paramref name="upToSeq"/> leave the shard's change log. Not
+    /// complete (the caller must rebuild from <see cref="GetRowsAsync"/>) when the shard was reactivated since
+    /// <paramref name="epoch"/>, dropped an out-of-order revision it had not yet handed over, or trimmed its log.
+    /// </summary>
+    [Alias("TakeChanges")]
+    Task<ShardChanges> TakeChangesAsync(Guid epoch, long afterSeq, long upToSeq);
+
+    /// <summary>
+    /// The rows as of <paramref name="asOfSeq"/> (null when the caller must read the store, as
+    /// <see cref="GetRowsAsync"/>) and, in the same turn, a new change-log epoch holding the rows applied after it.
+    /// </summary>
+    [Alias("Snapshot")]
+    Task<ShardSnapshot> SnapshotAsync(long asOfSeq);
 }
+
+/// <summary>A shard's rows as of a change and the change-log epoch that continues from there.</summary>
+[GenerateSerializer, Immutable, Alias("homabone.ShardSnapshot")]
+public sealed record ShardSnapshot(
+    [property: Id(0)] Guid Epoch,
+    [property: Id(1)] IReadOnlyList<ShardRow>? Rows);
+
+/// <summary>A shard's changes handed to the cohort's incremental state.</summary>
+[GenerateSerializer, Immutable, Alias("homabone.ShardChanges")]
+public sealed record ShardChanges(
+    [property: Id(0)] bool Complete,
+    [property: Id(1)] IReadOnlyList<ShardRow> Rows);
 
 /// <summary>A participant's analysis row at one revision (see HomaBone.Analysis.AnalysisRow).</summary>
 [GenerateSerializer, Immutable, Alias("homabone.ShardRow")]
@@ -30,7 +58,8 @@ public sealed record ShardRow(
     [property: Id(4)] bool Eligible,
     [property: Id(5)] int FirstReason,
     [property: Id(6)] int[] Reasons,
-    [property: Id(7)] double[] Values);
+    [property: Id(7)] double[] Values,
+    [property: Id(8)] long UpdateTicks = 0);
 
 /// <summary>Builds shard grain keys.</summary>
 public static class ShardKey

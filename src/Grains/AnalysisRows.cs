@@ -76,7 +76,8 @@ public static class AnalysisRows
             eligibility.Eligible,
             (int)eligibility.FirstReason,
             [.. eligibility.Reasons.Select(r => (int)r)],
-            v);
+            v,
+            participant.UpdateTime is { } updated ? updated.ToDateTimeOffset().UtcTicks : 0);
     }
 
     /// <summary>The analysis library's row.</summary>

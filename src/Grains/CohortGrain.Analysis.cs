@@ -16,9 +16,13 @@ namespace HomaBone.Grains;
 public sealed partial class CohortGrain
 {
     private const int MaxCachedAnswers = 512;
+    private const int MaxCachedVersions = 64;
     private readonly List<PublishedVersion> _versions = [];
     private readonly Dictionary<string, byte[]> _answers = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, byte[][]> _versionAnswers = [];
+    private readonly Guid[] _epochs = new Guid[ParticipantGrain.ShardCount];
     private Task? _publishing;
+    private LiveStudy? _live;
 
     /// <inheritdoc />
     public async Task<GrainReply> AnalyzeAsync(AnalysisKind kind, byte[] request)
@@ -64,17 +68,22 @@ public sealed partial class CohortGrain
             return GrainReply.Ok(cached);
         }
 
-        var analysis = await BuildAnalysisAsync(version);
-        IMessage answer = message switch
+        var bytes = await FromPublishedAsync(version, message);
+        if (bytes is null)
         {
-            GetFlowRequest => analysis.Flow(FlowOrder),
-            GetQuartilesRequest => analysis.Quartiles(),
-            GetCharacteristicsRequest => analysis.Characteristics(),
-            GetGroupDifferencesRequest g => analysis.GroupDifferences(g.Comparison, [.. g.Outcomes]),
-            GetAssociationsRequest a => analysis.Associations([.. a.Models], [.. a.Outcomes], [.. a.CustomModels]),
-            _ => throw new InvalidOperationException("unknown analysis"),
-        };
-        var bytes = answer.ToByteArray();
+            var analysis = await BuildAnalysisAsync(version);
+            IMessage answer = message switch
+            {
+                GetFlowRequest => analysis.Flow(FlowOrder),
+                GetQuartilesRequest => analysis.Quartiles(),
+                GetCharacteristicsRequest => analysis.Characteristics(),
+                GetGroupDifferencesRequest g => analysis.GroupDifferences(g.Comparison, [.. g.Outcomes]),
+                GetAssociationsRequest a => analysis.Associations([.. a.Models], [.. a.Outcomes], [.. a.CustomModels]),
+                _ => throw new InvalidOperationException("unknown analysis"),
+            };
+            bytes = answer.ToByteArray();
+        }
+
         if (_answers.Count >= MaxCachedAnswers)
         {
             _answers.Clear();
@@ -145,11 +154,166 @@ public sealed partial class CohortGrain
         // Every revision up to seq is in its shard once the outbox is drained: entries are acknowledged only
         // after delivery, and every revision writes its entry in the same transaction.
         await DrainOutboxAsync(cohortId, settings);
-        var rows = await store.ListAsOfAsync(cohortId, seq);
-        var dataTime = rows.Count == 0 ? time.GetUtcNow() : rows.Max(r => r.UpdateTime);
-        var published = new PublishedVersion(cohortId, (last?.Version ?? 0) + 1, seq, dataTime, time.GetUtcNow(), settingsBytes);
+        var live = await AdvanceLiveAsync(cohortId, settings, seq);
+        var dataTime = live.MaxUpdateTicks == 0 ? time.GetUtcNow() : new DateTimeOffset(live.MaxUpdateTicks, TimeSpan.Zero);
+        var version = (last?.Version ?? 0) + 1;
+
+        // The version's answers, computed once from the incremental state and kept with the version (before it is
+        // published: the version row is the commit point), so asking the version again returns these bytes.
+        var analysis = new StudyAnalysis(live, version, Timestamp.FromDateTimeOffset(dataTime));
+        byte[][] answers =
+        [
+            analysis.Flow(FlowOrder).ToByteArray(),
+            analysis.Quartiles().ToByteArray(),
+            analysis.Characteristics().ToByteArray(),
+            analysis.GroupDifferences(GroupComparison.TopHalfVsBottomHalf, []).ToByteArray(),
+            analysis.GroupDifferences(GroupComparison.EachVsLowest, []).ToByteArray(),
+            analysis.Associations([], [], []).ToByteArray(),
+        ];
+        if (store is IAnswerArchive archive)
+        {
+            await archive.StoreAnswersAsync(cohortId, version, PublishedAnswers.Pack(answers));
+        }
+
+        var published = new PublishedVersion(cohortId, version, seq, dataTime, time.GetUtcNow(), settingsBytes);
         await store.PublishVersionAsync(published);
         _versions.Add(published);
+        RememberAnswers(version, answers);
+    }
+
+    /// <summary>
+    /// Brings the incremental state to change <paramref name="seq"/>: the shards' changes since the state's seq,
+    /// or, when the state is new, built for other settings or a shard cannot hand over a complete change log, a
+    /// rebuild from the shards' rows as of seq (or the store's).
+    /// </summary>
+    private async Task<LiveStudy> AdvanceLiveAsync(string cohortId, CohortSettings settings, long seq)
+    {
+        var shards = Enumerable.Range(0, ParticipantGrain.ShardCount).Select(k => GrainFactory.GetGrain<ICohortShardGrain>(ShardKey.For(cohortId, k))).ToArray();
+        if (_live is not null && _live.Settings.Equals(settings) && _live.Seq <= seq)
+        {
+            var live = _live;
+            var changes = await Task.WhenAll(shards.Select((shard, k) => shard.TakeChangesAsync(_epochs[k], live.Seq, seq)));
+            if (changes.All(c => c.Complete))
+            {
+                foreach (var row in changes.SelectMany(c => c.Rows).OrderBy(r => r.Seq))
+                {
+                    live.Apply(AnalysisRows.ToAnalysis(row), row.UpdateTicks);
+                }
+
+                live.Seq = seq;
+                live.Complete();
+                return live;
+            }
+        }
+
+        _live = null;
+        var snapshots = await Task.WhenAll(shards.Select(shard => shard.SnapshotAsync(seq)));
+        for (var k = 0; k < snapshots.Length; k++)
+        {
+            _epochs[k] = snapshots[k].Epoch;
+        }
+
+        var rows = snapshots.All(s => s.Rows is not null)
+            ? snapshots.SelectMany(s => s.Rows!)
+            : (await store.ListAsOfAsync(cohortId, seq)).Select(r => AnalysisRows.FromStored(r, settings));
+        var built = LiveStudy.Build(settings, rows.OrderBy(r => r.ParticipantId, StringComparer.Ordinal).Select(r => (AnalysisRows.ToAnalysis(r), r.UpdateTicks)));
+        built.Seq = seq;
+        _live = built;
+        return built;
+    }
+
+    private void RememberAnswers(long version, byte[][] answers)
+    {
+        if (_versionAnswers.Count >= MaxCachedVersions)
+        {
+            _versionAnswers.Remove(_versionAnswers.Keys.Min());
+        }
+
+        _versionAnswers[version] = answers;
+    }
+
+    /// <summary>
+    /// The answer from the version's published answers: as published for the settings' own requests, filtered
+    /// for a subset of outcomes or models, with user-specified models computed from the rows; null when the
+    /// request asks for something the published answers do not hold (unknown outcomes), or for an old version
+    /// published before answers were kept.
+    /// </summary>
+    private async Task<byte[]?> FromPublishedAsync(PublishedVersion version, IMessage request)
+    {
+        if (!_versionAnswers.TryGetValue(version.Version, out var answers))
+        {
+            var packed = store is IAnswerArchive archive ? await archive.GetAnswersAsync(this.GetPrimaryKeyString(), version.Version) : null;
+            if (packed is null)
+            {
+                return null;
+            }
+
+            answers = PublishedAnswers.Unpack(packed);
+            RememberAnswers(version.Version, answers);
+        }
+
+        var settings = CohortSettings.Parser.ParseFrom(version.Settings);
+        switch (request)
+        {
+            case GetFlowRequest:
+                return answers[0];
+            case GetQuartilesRequest:
+                return answers[1];
+            case GetCharacteristicsRequest:
+                return answers[2];
+            case GetGroupDifferencesRequest g:
+                {
+                    var published = answers[g.Comparison == GroupComparison.EachVsLowest ? 4 : 3];
+                    if (g.Outcomes.Count == 0)
+                    {
+                        return published;
+                    }
+
+                    if (!g.Outcomes.All(settings.Outcomes.Contains))
+                    {
+                        return null;
+                    }
+
+                    var all = GetGroupDifferencesResponse.Parser.ParseFrom(published);
+                    var filtered = new GetGroupDifferencesResponse { Metadata = all.Metadata };
+                    filtered.Covariates.AddRange(all.Covariates);
+                    filtered.Differences.AddRange(g.Outcomes.SelectMany(o => all.Differences.Where(d => d.Outcome == o)));
+                    return filtered.ToByteArray();
+                }
+
+            case GetAssociationsRequest a:
+                {
+                    if (a.Models.Count == 0 && a.Outcomes.Count == 0 && a.CustomModels.Count == 0)
+                    {
+                        return answers[5];
+                    }
+
+                    if (!a.Outcomes.All(settings.Outcomes.Contains))
+                    {
+                        return null;
+                    }
+
+                    var all = GetAssociationsResponse.Parser.ParseFrom(answers[5]);
+                    var filtered = new GetAssociationsResponse { Metadata = all.Metadata };
+                    foreach (var set in settings.Models.Where(m => a.Models.Count == 0 || a.Models.Contains(m.Label)))
+                    {
+                        foreach (var outcome in a.Outcomes.Count > 0 ? a.Outcomes : settings.Outcomes)
+                        {
+                            filtered.Fits.AddRange(all.Fits.Where(f => f.Model == set.Label && f.Outcome == outcome).Take(1));
+                        }
+                    }
+
+                    if (a.CustomModels.Count > 0)
+                    {
+                        filtered.Fits.AddRange((await BuildAnalysisAsync(version)).CustomFits([.. a.CustomModels]));
+                    }
+
+                    return filtered.ToByteArray();
+                }
+
+            default:
+                return null;
+        }
     }
 
     private async Task DrainOutboxAsync(string cohortId, CohortSettings settings)
@@ -194,5 +358,36 @@ public sealed partial class CohortGrain
         // The canonical order: ordinal participant id. The same rows always give the same bytes.
         rows.Sort((a, b) => string.CompareOrdinal(a.ParticipantId, b.ParticipantId));
         return new StudyAnalysis(rows, settings, version.Version, Timestamp.FromDateTimeOffset(version.DataTime));
+    }
+}
+
+/// <summary>The packed answers of a published version: a count, then a length and the bytes of each.</summary>
+internal static class PublishedAnswers
+{
+    public static byte[] Pack(IReadOnlyList<byte[]> answers)
+    {
+        using var buffer = new MemoryStream();
+        using var writer = new BinaryWriter(buffer);
+        writer.Write(answers.Count);
+        foreach (var answer in answers)
+        {
+            writer.Write(answer.Length);
+            writer.Write(answer);
+        }
+
+        writer.Flush();
+        return buffer.ToArray();
+    }
+
+    public static byte[][] Unpack(byte[] packed)
+    {
+        using var reader = new BinaryReader(new MemoryStream(packed));
+        var answers = new byte[reader.ReadInt32()][];
+        for (var i = 0; i < answers.Length; i++)
+        {
+            answers[i] = reader.ReadBytes(reader.ReadInt32());
+        }
+
+        return answers;
     }
 }

@@ -5,11 +5,17 @@ namespace HomaBone.Grains;
 
 /// <summary>
 /// Holds one shard's analysis rows: the current row per participant and the one before it, so answers at a
-/// recent published version are exact without a store read. Rebuilt from the store on activation.
+/// recent published version are exact without a store read. Rebuilt from the store on activation. Rows applied
+/// since the cohort last took them wait in a change log (references to the held rows) for the cohort's
+/// incremental state; the log belongs to an epoch the cohort starts after each rebuild of its state.
 /// </summary>
 public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGrain
 {
     private readonly Dictionary<string, (ShardRow Current, ShardRow? Previous)> _rows = new(StringComparer.Ordinal);
+    private readonly List<ShardRow> _log = [];
+    private Guid _epoch = Guid.NewGuid();
+    private long _takenUpTo = long.MaxValue;
+    private bool _incomplete = true;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -34,6 +40,13 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
         {
             if (row.Revision <= held.Current.Revision)
             {
+                // An older revision arriving late (out of order): if the cohort has not taken its seq range yet,
+                // its incremental state would miss the revision in force there, so the next take is incomplete.
+                if (row.Revision < held.Current.Revision && row.Seq > _takenUpTo && row.Revision != held.Previous?.Revision)
+                {
+                    _incomplete = true;
+                }
+
                 return Task.FromResult(false);
             }
 
@@ -42,6 +55,17 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
         else
         {
             _rows[row.ParticipantId] = (row, null);
+        }
+
+        if (!_incomplete)
+        {
+            _log.Add(row);
+            if (_log.Count > Math.Max(100_000, 2 * _rows.Count))
+            {
+                // Nobody is taking the changes: stop logging; the cohort rebuilds its state when it next asks.
+                _log.Clear();
+                _incomplete = true;
+            }
         }
 
         return Task.FromResult(true);
@@ -73,5 +97,61 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
         }
 
         return Task.FromResult<IReadOnlyList<ShardRow>?>(result);
+    }
+
+    /// <inheritdoc />
+    public Task<ShardChanges> TakeChangesAsync(Guid epoch, long afterSeq, long upToSeq)
+    {
+        if (epoch != _epoch || _incomplete || afterSeq < _takenUpTo)
+        {
+            return Task.FromResult(new ShardChanges(false, []));
+        }
+
+        var taken = new List<ShardRow>();
+        var kept = 0;
+        foreach (var row in _log)
+        {
+            if (row.Seq > upToSeq)
+            {
+                _log[kept++] = row;
+            }
+            else if (row.Seq > afterSeq)
+            {
+                taken.Add(row);
+            }
+        }
+
+        _log.RemoveRange(kept, _log.Count - kept);
+        _takenUpTo = Math.Max(_takenUpTo, upToSeq);
+        taken.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        return Task.FromResult(new ShardChanges(true, taken));
+    }
+
+    /// <inheritdoc />
+    public async Task<ShardSnapshot> SnapshotAsync(long asOfSeq)
+    {
+        var rows = await GetRowsAsync(asOfSeq);
+
+        // Rows later than asOfSeq are already held: they open the new epoch's log (the previous one too, when it
+        // is also later; the next take reaches beyond every row held now, so older intermediate revisions of
+        // the same participant cannot be in force at the seq it asks for).
+        _epoch = Guid.NewGuid();
+        _log.Clear();
+        foreach (var (current, previous) in _rows.Values)
+        {
+            if (previous is not null && previous.Seq > asOfSeq)
+            {
+                _log.Add(previous);
+            }
+
+            if (current.Seq > asOfSeq)
+            {
+                _log.Add(current);
+            }
+        }
+
+        _takenUpTo = asOfSeq;
+        _incomplete = false;
+        return new ShardSnapshot(_epoch, rows);
     }
 }
