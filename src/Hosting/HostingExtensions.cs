@@ -153,6 +153,7 @@ public static class HostingExtensions
         {
             silo.UseHomaBoneClustering(builder.Configuration, options);
             silo.AddActivityPropagation();
+            silo.AddIncomingGrainCallFilter<StoreFailureFilter>();
         });
     }
 

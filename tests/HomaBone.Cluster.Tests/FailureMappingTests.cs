@@ -28,6 +28,7 @@ public sealed class FailureMappingTests
         { "connection aborted", new Microsoft.AspNetCore.Connections.ConnectionAbortedException(), StatusCode.Unavailable },
         { "postgres connection lost", new NpgsqlException("connection lost", new IOException("broken pipe")), StatusCode.Unavailable },
         { "postgres serialization failure", new PostgresException("could not serialize", "ERROR", "ERROR", PostgresErrorCodes.SerializationFailure), StatusCode.Unavailable },
+        { "record store deadlock (from the silo filter)", new HomaBone.Grains.RecordStoreUnavailableException("transient record store failure (SQLSTATE 40P01); retry"), StatusCode.Unavailable },
         { "sqlite busy", new Microsoft.Data.Sqlite.SqliteException("database is locked", 5), StatusCode.Unavailable },
         { "aggregate of one silo failure", new AggregateException(new Orleans.Runtime.SiloUnavailableException()), StatusCode.Unavailable },
         { "response timeout", new TimeoutException("Response did not arrive on time in 00:00:10"), StatusCode.DeadlineExceeded },

@@ -48,6 +48,7 @@ internal static class FailureStatus
         // SiloUnavailableException derives from OrleansMessageRejectionException: the target silo is dead,
         // stopping, or the message could not be delivered.
         Orleans.Runtime.OrleansMessageRejectionException => true,
+        HomaBone.Grains.RecordStoreUnavailableException => true,
         Orleans.Runtime.GatewayTooBusyException => true,
         Orleans.Runtime.Messaging.ConnectionFailedException => true,
         Orleans.Runtime.OrleansLifecycleCanceledException => true,
