@@ -60,7 +60,9 @@ public static class QctAnalyzer
         ArgumentNullException.ThrowIfNull(labelFiles);
         options ??= new QctOptions();
         var warnings = new List<QctWarning>();
+        var t = System.Diagnostics.Stopwatch.GetTimestamp();
         var ct = CtSeriesLoader.LoadCt(ctFiles);
+        QctTiming.Mark("load-ct", ref t);
         if (ct.Info.LossyCompressed)
         {
             if (!options.AllowLossy)
@@ -73,22 +75,20 @@ public static class QctAnalyzer
 
         ProtocolChecks(ct.Info, options, warnings);
         var calibration = Calibrate(ct.Volume, options, warnings);
+        QctTiming.Mark("calibrate", ref t);
         var qualityWarning = CalibrationQuality.Check(calibration);
         if (qualityWarning is not null)
         {
             warnings.Add(qualityWarning);
         }
 
-        // The HU volume is this call's own (loaded above) and not needed after calibration: convert it in place.
-        var density = ct.Volume.Values;
-        for (var i = 0; i < density.Length; i++)
-        {
-            density[i] = (float)calibration.ToDensity(density[i]);
-        }
-
+        // Only the bone's bounding box (plus shells) is converted to density, while the region analyser crops the volume.
         var labels = LoadAlignedLabels(ct, labelFiles, warnings);
-        var analyzer = new RegionAnalyzer(ct.Volume.Geometry, density, labels, options.CorticalThresholdMgPerCm3);
+        QctTiming.Mark("load-labels", ref t);
+        var analyzer = new RegionAnalyzer(ct.Volume.Geometry, ct.Volume.Values, labels, options.CorticalThresholdMgPerCm3, calibration);
+        QctTiming.Mark("region-setup", ref t);
         var regions = analyzer.MeasureRegions();
+        QctTiming.Mark("regions", ref t);
         var neckRegion = regions.FirstOrDefault(r => r.Region == "neck");
         var neck = neckRegion is null ? null : analyzer.MeasureNeck(options.NeckAxis, neckRegion.IntegralCorrected.BmcMg, neckRegion.CorticalCorrected.VolumeCm3, warnings);
         if (neckRegion is null)
@@ -96,6 +96,7 @@ public static class QctAnalyzer
             warnings.Add(new QctWarning("no-neck", "The label series has no femoral neck (label 1): projected, HSA and study indices are not computed."));
         }
 
+        QctTiming.Mark("neck", ref t);
         var study = StudyIndicesOf(neckRegion, neck, options.BodyWeightKg ?? ct.Info.PatientWeightKg, warnings);
         return new QctResult
         {
@@ -197,37 +198,24 @@ public static class QctAnalyzer
 
     private static byte[] LoadAlignedLabels(CtSeries ct, IReadOnlyList<DicomFile> labelFiles, List<QctWarning> warnings)
     {
-        var labels = CtSeriesLoader.LoadLabels(labelFiles);
-        var a = ct.Volume.Geometry;
-        var b = labels.Volume.Geometry;
-        var aligned = a.SizeX == b.SizeX && a.SizeY == b.SizeY && a.SizeZ == b.SizeZ
-            && Math.Abs(a.SpacingX - b.SpacingX) < 1e-3 && Math.Abs(a.SpacingY - b.SpacingY) < 1e-3 && Math.Abs(a.SpacingZ - b.SpacingZ) < 1e-3
-            && (a.RowDirection - b.RowDirection).Length < 1e-4 && (a.ColumnDirection - b.ColumnDirection).Length < 1e-4
-            && (a.Origin - b.Origin).Length < 0.01;
-        if (!aligned)
+        var (_, _, labels) = CtSeriesLoader.LoadLabelBytes(labelFiles, (info, b) =>
         {
-            throw new QctInputException("The label series does not have the CT series' geometry (matrix, spacing, orientation, slice positions); resample the labels onto the CT grid.") { Code = "labels-not-aligned" };
-        }
-
-        if (labels.Info.FrameOfReferenceUid != ct.Info.FrameOfReferenceUid)
-        {
-            warnings.Add(new QctWarning("labels-frame-of-reference", "The label series has a different Frame of Reference UID; its geometry matches the CT, so it was used."));
-        }
-
-        var values = labels.Volume.Values;
-        var result = new byte[values.Length];
-        for (var i = 0; i < values.Length; i++)
-        {
-            var v = float.IsNaN(values[i]) ? 0 : Math.Round(values[i]);
-            if (v is < 0 or > 255)
+            var a = ct.Volume.Geometry;
+            var aligned = a.SizeX == b.SizeX && a.SizeY == b.SizeY && a.SizeZ == b.SizeZ
+                && Math.Abs(a.SpacingX - b.SpacingX) < 1e-3 && Math.Abs(a.SpacingY - b.SpacingY) < 1e-3 && Math.Abs(a.SpacingZ - b.SpacingZ) < 1e-3
+                && (a.RowDirection - b.RowDirection).Length < 1e-4 && (a.ColumnDirection - b.ColumnDirection).Length < 1e-4
+                && (a.Origin - b.Origin).Length < 0.01;
+            if (!aligned)
             {
-                throw new QctInputException($"Label value {v} is outside 0–255.") { Code = "labels-invalid" };
+                throw new QctInputException("The label series does not have the CT series' geometry (matrix, spacing, orientation, slice positions); resample the labels onto the CT grid.") { Code = "labels-not-aligned" };
             }
 
-            result[i] = (byte)v;
-        }
-
-        return result;
+            if (info.FrameOfReferenceUid != ct.Info.FrameOfReferenceUid)
+            {
+                warnings.Add(new QctWarning("labels-frame-of-reference", "The label series has a different Frame of Reference UID; its geometry matches the CT, so it was used."));
+            }
+        });
+        return labels;
     }
 
     private static StudyIndices StudyIndicesOf(RegionMeasures? neckRegion, NeckGeometry? neck, double? weightKg, List<QctWarning> warnings)

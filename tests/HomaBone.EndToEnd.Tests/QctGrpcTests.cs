@@ -62,6 +62,52 @@ public sealed class QctGrpcTests(ServiceFixture fixture) : IClassFixture<Service
     }
 
     [Fact]
+    public async Task AnalyzeSeries_InterleavedChunksAndWholeFileChunks_EqualLibrary()
+    {
+        // The service parses a file early when the stream moves on to another one; files whose chunks interleave
+        // (allowed) grow after that guess and must be parsed again. Files sent as one chunk are used without a copy.
+        var folder = MakePhantom();
+        var ct = Directory.GetFiles(Path.Combine(folder, "ct"), "*.dcm").Order(StringComparer.Ordinal).ToArray();
+        var labels = Directory.GetFiles(Path.Combine(folder, "labels"), "*.dcm").Order(StringComparer.Ordinal).ToArray();
+        var expected = QctAnalyzer.AnalyzeFiles(ct, labels).ToMeasures().Where(m => m.Value is { } v && double.IsFinite(v)).ToList();
+        var files = ct.Select(p => (p, SeriesFileKind.Ct)).Concat(labels.Select(p => (p, SeriesFileKind.Label)))
+            .Select(f => (Id: f.Item2 + "/" + Path.GetFileName(f.p), Kind: f.Item2, Bytes: File.ReadAllBytes(f.p))).ToList();
+
+        foreach (var interleaved in new[] { true, false })
+        {
+            using var call = _qct.AnalyzeSeries();
+            await call.RequestStream.WriteAsync(new AnalyzeSeriesRequest { Header = new AnalyzeSeriesHeader() });
+            if (interleaved)
+            {
+                // Round robin: the first 4 KiB of every file, then the next 4 KiB of every file, and so on.
+                for (var offset = 0; files.Exists(f => offset < f.Bytes.Length); offset += 4096)
+                {
+                    foreach (var f in files.Where(f => offset < f.Bytes.Length))
+                    {
+                        await call.RequestStream.WriteAsync(new AnalyzeSeriesRequest { Chunk = new FileChunk { FileId = f.Id, Kind = f.Kind, Data = ByteString.CopyFrom(f.Bytes, offset, Math.Min(4096, f.Bytes.Length - offset)) } });
+                    }
+                }
+            }
+            else
+            {
+                foreach (var f in files)
+                {
+                    await call.RequestStream.WriteAsync(new AnalyzeSeriesRequest { Chunk = new FileChunk { FileId = f.Id, Kind = f.Kind, Data = ByteString.CopyFrom(f.Bytes) } });
+                }
+            }
+
+            await call.RequestStream.CompleteAsync();
+            var response = await call.ResponseAsync;
+            Assert.Equal(expected.Count, response.Measures.Count);
+            foreach (var m in expected)
+            {
+                var dot = m.Key.IndexOf('.', StringComparison.Ordinal);
+                Assert.Equal(m.Value!.Value, response.Measures.Single(r => r.Region == m.Key[..dot] && r.Name == m.Key[(dot + 1)..]).Value);
+            }
+        }
+    }
+
+    [Fact]
     public async Task AnalyzeSeries_ChunkBeforeHeaderOrTruncatedFile_InvalidArgument()
     {
         using (var call = _qct.AnalyzeSeries())

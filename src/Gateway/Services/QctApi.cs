@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
@@ -24,8 +25,11 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
     public override async Task<AnalyzeSeriesResponse> AnalyzeSeries(IAsyncStreamReader<AnalyzeSeriesRequest> requestStream, ServerCallContext context)
     {
         AnalyzeSeriesHeader? header = null;
-        var files = new Dictionary<string, (SeriesFileKind Kind, MemoryStream Data)>(StringComparer.Ordinal);
+        var files = new Dictionary<string, UploadedFile>(StringComparer.Ordinal);
+        var order = new List<UploadedFile>();
+        UploadedFile? previous = null;
         long total = 0;
+        var readOptions = DicomReadOptions.Default;
         await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken))
         {
             if (message.PartCase == AnalyzeSeriesRequest.PartOneofCase.Header)
@@ -63,15 +67,26 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
                     throw new RpcException(new Grpc.Core.Status(StatusCode.ResourceExhausted, $"the upload exceeds {MaxFiles} files"));
                 }
 
-                file = (chunk.Kind, new MemoryStream());
+                file = new UploadedFile(chunk.Kind);
                 files[chunk.FileId] = file;
+                order.Add(file);
             }
             else if (file.Kind != chunk.Kind)
             {
                 GrpcErrors.ThrowInvalid("the upload is invalid", [new("chunk.kind", "every chunk of a file must have the same kind")]);
             }
 
-            chunk.Data.WriteTo(file.Data);
+            file.Append(chunk.Data);
+
+            // Chunks of one file arrive in order and files usually follow one another: when the stream moves on to
+            // another file, the previous one is parsed while the next arrives (a guess; an interleaved file that
+            // grows afterwards is parsed again at the end).
+            if (previous is not null && !ReferenceEquals(previous, file))
+            {
+                previous.TryParse(readOptions);
+            }
+
+            previous = file;
         }
 
         if (header is null)
@@ -79,9 +94,7 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
             GrpcErrors.ThrowInvalid("the upload is invalid", [new("header", "is required")]);
         }
 
-        var ct = files.Values.Where(f => f.Kind == SeriesFileKind.Ct).Select(f => f.Data.ToArray()).ToList();
-        var labels = files.Values.Where(f => f.Kind == SeriesFileKind.Label).Select(f => f.Data.ToArray()).ToList();
-        if (ct.Count == 0 || labels.Count == 0)
+        if (!order.Exists(f => f.Kind == SeriesFileKind.Ct) || !order.Exists(f => f.Kind == SeriesFileKind.Label))
         {
             GrpcErrors.ThrowInvalid("the upload is invalid", [new("chunk.kind", "the upload needs CT files and region-label files")]);
         }
@@ -94,13 +107,21 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
 
         var options = new QctOptions
         {
+            ReadOptions = readOptions,
             Phantom = header.Phantom == Contracts.V1.PhantomKind.SolidHydroxyapatite ? HomaBone.Qct.Calibration.PhantomKind.SolidHydroxyapatite : HomaBone.Qct.Calibration.PhantomKind.MindwaysLiquidK2HPO4,
             PhantomSerial = header.PhantomSerial.Length > 0 ? header.PhantomSerial : null,
         };
         QctResult result;
         try
         {
-            result = await Task.Run(() => QctAnalyzer.Analyze(ct, labels, options), context.CancellationToken);
+            result = await Task.Run(
+                () =>
+                {
+                    var ct = order.Where(f => f.Kind == SeriesFileKind.Ct).Select(f => f.Parse(readOptions)).ToList();
+                    var labels = order.Where(f => f.Kind == SeriesFileKind.Label).Select(f => f.Parse(readOptions)).ToList();
+                    return QctAnalyzer.Analyze(ct, labels, options);
+                },
+                context.CancellationToken);
         }
         catch (DicomUnsupportedTransferSyntaxException ex)
         {
@@ -175,4 +196,79 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
         CorticalVolumeCm3 = region.CorticalCorrected.VolumeCm3,
         TrabecularVolumeCm3 = region.TrabecularCorrected.VolumeCm3,
     };
+
+    /// <summary>
+    /// One uploaded file. A file sent as a single chunk keeps the chunk's own array (protobuf gives every bytes field
+    /// its own array), so nothing is copied; chunks of a larger file are appended to a buffer that grows by doubling.
+    /// </summary>
+    private sealed class UploadedFile(SeriesFileKind kind)
+    {
+        private byte[] _data = [];
+        private int _length;
+        private DicomFile? _parsed;
+        private int _parsedLength = -1;
+
+        public SeriesFileKind Kind { get; } = kind;
+
+        public void Append(ByteString data)
+        {
+            var memory = data.Memory;
+            if (_length == 0 && MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length)
+            {
+                _data = segment.Array;
+                _length = segment.Count;
+                return;
+            }
+
+            if (_length + memory.Length > _data.Length)
+            {
+                var grown = new byte[Math.Max(_length + memory.Length, (int)Math.Min(2L * _length, Array.MaxLength))];
+                _data.AsSpan(0, _length).CopyTo(grown);
+                _data = grown;
+            }
+
+            memory.Span.CopyTo(_data.AsSpan(_length));
+            _length += memory.Length;
+        }
+
+        /// <summary>Parses what has arrived so far; a failure is left for <see cref="Parse"/> to report.</summary>
+        public void TryParse(DicomReadOptions options)
+        {
+            if (_parsedLength == _length)
+            {
+                return;
+            }
+
+            try
+            {
+                _parsed = DicomFile.Open(Bytes(), options);
+                _parsedLength = _length;
+            }
+            catch (Exception ex) when (ex is DicomException)
+            {
+                _parsed = null;
+            }
+        }
+
+        public DicomFile Parse(DicomReadOptions options)
+        {
+            if (_parsed is null || _parsedLength != _length)
+            {
+                _parsed = DicomFile.Open(Bytes(), options);
+                _parsedLength = _length;
+            }
+
+            return _parsed;
+        }
+
+        private byte[] Bytes()
+        {
+            if (_length != _data.Length)
+            {
+                _data = _data.AsSpan(0, _length).ToArray();
+            }
+
+            return _data;
+        }
+    }
 }

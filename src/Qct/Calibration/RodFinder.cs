@@ -1,3 +1,4 @@
+using System.Numerics;
 using HomaBone.Qct.Series;
 
 namespace HomaBone.Qct.Calibration;
@@ -31,24 +32,62 @@ public static class RodFinder
         var plane = g.SizeX * g.SizeY;
         var mean = new double[plane];
         var std = new double[plane];
-        for (var p = 0; p < plane; p++)
+        var counts = new int[plane];
+        // Slice-major in blocks of pixels (contiguous reads), the blocks in parallel; each pixel still sums its slices
+        // in slice order, so the result does not depend on the partition.
+        const int Block = 4096;
+        Parallel.For(0, (plane + Block - 1) / Block, b =>
         {
-            double sum = 0, sum2 = 0;
-            var n = 0;
+            var from = b * Block;
+            var to = Math.Min(plane, from + Block);
+            var sum = mean.AsSpan(from, to - from);
+            var sum2 = std.AsSpan(from, to - from);
+            var n = counts.AsSpan(from, to - from);
             for (var k = 0; k < g.SizeZ; k++)
             {
-                var v = hu.Values[p + (k * plane)];
-                if (!float.IsNaN(v))
+                var slice = hu.Values.AsSpan((k * plane) + from, to - from);
+                var p = 0;
+                if (Vector.IsHardwareAccelerated)
                 {
-                    sum += v;
-                    sum2 += v * (double)v;
-                    n++;
+                    // Same sums as the scalar loop: NaN lanes add exactly 0 and count nothing.
+                    var width = Vector<float>.Count;
+                    var half = Vector<double>.Count;
+                    for (; p <= slice.Length - width; p += width)
+                    {
+                        var v = new Vector<float>(slice.Slice(p, width));
+                        var valid = Vector.Equals(v, v);
+                        Vector.Widen(v, out var lo, out var hi);
+                        Vector.Widen(valid, out var validLo, out var validHi);
+                        lo = Vector.ConditionalSelect(validLo, lo, Vector<double>.Zero);
+                        hi = Vector.ConditionalSelect(validHi, hi, Vector<double>.Zero);
+                        (new Vector<double>(sum.Slice(p, half)) + lo).CopyTo(sum.Slice(p, half));
+                        (new Vector<double>(sum.Slice(p + half, half)) + hi).CopyTo(sum.Slice(p + half, half));
+                        (new Vector<double>(sum2.Slice(p, half)) + (lo * lo)).CopyTo(sum2.Slice(p, half));
+                        (new Vector<double>(sum2.Slice(p + half, half)) + (hi * hi)).CopyTo(sum2.Slice(p + half, half));
+                        (new Vector<int>(n.Slice(p, width)) - valid).CopyTo(n.Slice(p, width));
+                    }
+                }
+
+                for (; p < slice.Length; p++)
+                {
+                    var v = slice[p];
+                    if (!float.IsNaN(v))
+                    {
+                        sum[p] += v;
+                        sum2[p] += v * (double)v;
+                        n[p]++;
+                    }
                 }
             }
 
-            mean[p] = n > 0 ? sum / n : double.NaN;
-            std[p] = n > 1 ? Math.Sqrt(Math.Max(0, (sum2 - (sum * sum / n)) / (n - 1))) : double.NaN;
-        }
+            for (var p = 0; p < sum.Length; p++)
+            {
+                double s = sum[p], s2 = sum2[p];
+                var c = n[p];
+                sum[p] = c > 0 ? s / c : double.NaN;
+                sum2[p] = c > 1 ? Math.Sqrt(Math.Max(0, (s2 - (s * s / c)) / (c - 1))) : double.NaN;
+            }
+        });
 
         var objectStd = Enumerable.Range(0, plane).Where(p => mean[p] > -500 && double.IsFinite(std[p])).Select(p => std[p]).ToArray();
         if (objectStd.Length == 0)
@@ -305,7 +344,8 @@ public static class RodFinder
             return 0;
         }
 
-        var sorted = values.Order().ToArray();
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
         return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]);
     }
 

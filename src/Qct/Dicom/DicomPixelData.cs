@@ -1,4 +1,6 @@
 using System.Buffers.Binary;
+using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace HomaBone.Qct.Dicom;
 
@@ -135,16 +137,126 @@ public sealed class DicomPixelData
     /// </summary>
     public float[] GetRescaledValues(int frame, bool excludePadding = true, float paddingReplacement = float.NaN)
     {
-        var stored = GetStoredValues(frame);
-        var values = new float[stored.Length];
-        for (var i = 0; i < stored.Length; i++)
+        var values = new float[Rows * Columns];
+        CopyRescaledValues(frame, values, excludePadding, paddingReplacement);
+        return values;
+    }
+
+    /// <summary>
+    /// Writes the rescaled values of one frame (exactly as <see cref="GetRescaledValues"/>: the stored value masked and
+    /// sign-extended, times the slope plus the intercept, rounded once to float) into <paramref name="destination"/>
+    /// (at least Rows × Columns long) without allocating. Vectorised when the result is exact in single precision
+    /// (integer slope and intercept, as CT uses); otherwise computed in double precision per pixel.
+    /// </summary>
+    public void CopyRescaledValues(int frame, Span<float> destination, bool excludePadding = true, float paddingReplacement = float.NaN)
+    {
+        var span = FrameSpan(frame);
+        var count = Rows * Columns;
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, count);
+        destination = destination[..count];
+        var padded = excludePadding && PaddingValue is not null;
+        int padLo = 0, padHi = -1;
+        if (padded)
         {
-            values[i] = excludePadding && IsPadding(stored[i])
-                ? paddingReplacement
-                : (float)((stored[i] * RescaleSlope) + RescaleIntercept);
+            padLo = Math.Min(PaddingValue!.Value, PaddingRangeLimit!.Value);
+            padHi = Math.Max(PaddingValue.Value, PaddingRangeLimit.Value);
         }
 
-        return values;
+        var i = 0;
+        // |stored| < 2^16: with an integer slope of at most 2^7 and an integer intercept of at most 2^23 every
+        // intermediate is an integer below 2^24, so single-precision arithmetic gives the double-precision result.
+        var exactInFloat = RescaleSlope == Math.Round(RescaleSlope) && Math.Abs(RescaleSlope) <= 128
+            && RescaleIntercept == Math.Round(RescaleIntercept) && Math.Abs(RescaleIntercept) <= 1 << 23;
+        if (exactInFloat && BitConverter.IsLittleEndian && Vector.IsHardwareAccelerated && count >= Vector<ushort>.Count)
+        {
+            var raw = MemoryMarshal.Cast<byte, ushort>(span);
+            var shift = 32 - BitsStored;
+            var mask = new Vector<int>((1 << BitsStored) - 1);
+            var signed = PixelRepresentation == 1;
+            var slope = new Vector<float>((float)RescaleSlope);
+            var intercept = new Vector<float>((float)RescaleIntercept);
+            var lo = new Vector<int>(padLo);
+            var hi = new Vector<int>(padHi);
+            var replacement = new Vector<float>(paddingReplacement);
+            var width = Vector<int>.Count;
+            for (; i <= count - Vector<ushort>.Count; i += Vector<ushort>.Count)
+            {
+                Vector.Widen(new Vector<ushort>(raw.Slice(i, Vector<ushort>.Count)), out var a, out var b);
+                Store(Vector.AsVectorInt32(a), destination.Slice(i, width));
+                Store(Vector.AsVectorInt32(b), destination.Slice(i + width, width));
+            }
+
+            void Store(Vector<int> stored, Span<float> target)
+            {
+                stored = signed ? Vector.ShiftRightArithmetic(Vector.ShiftLeft(stored, shift), shift) : stored & mask;
+                var value = (Vector.ConvertToSingle(stored) * slope) + intercept;
+                if (padded)
+                {
+                    var isPad = Vector.GreaterThanOrEqual(stored, lo) & Vector.LessThanOrEqual(stored, hi);
+                    value = Vector.ConditionalSelect(Vector.AsVectorSingle(isPad), replacement, value);
+                }
+
+                value.CopyTo(target);
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            var stored = Interpret(BinaryPrimitives.ReadUInt16LittleEndian(span.Slice(2 * i, 2)));
+            destination[i] = padded && stored >= padLo && stored <= padHi
+                ? paddingReplacement
+                : (float)((stored * RescaleSlope) + RescaleIntercept);
+        }
+    }
+
+    /// <summary>
+    /// Label fast path: when the rescaled values are the stored values (slope 1, intercept 0, no padding), copies them
+    /// as bytes and returns true if every one lies in 0–255; otherwise returns false (the destination is then partly
+    /// written) and the caller takes the general path.
+    /// </summary>
+    internal bool TryCopyByteValues(int frame, Span<byte> destination)
+    {
+        var count = Rows * Columns;
+        if (RescaleSlope != 1 || RescaleIntercept != 0 || PaddingValue is not null || !BitConverter.IsLittleEndian
+            || (PixelRepresentation == 1 && BitsStored <= 8) || destination.Length < count)
+        {
+            return false;
+        }
+
+        // Masked to Bits Stored; with more than 8 bits a set sign bit makes the masked value ≥ 256, i.e. rejected.
+        var raw = MemoryMarshal.Cast<byte, ushort>(FrameSpan(frame));
+        var mask = (ushort)((1 << BitsStored) - 1);
+        var i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var width = Vector<ushort>.Count;
+            var maskV = new Vector<ushort>(mask);
+            var max = new Vector<ushort>(255);
+            for (; i <= count - (2 * width); i += 2 * width)
+            {
+                var a = new Vector<ushort>(raw.Slice(i, width)) & maskV;
+                var b = new Vector<ushort>(raw.Slice(i + width, width)) & maskV;
+                if (Vector.GreaterThanAny(a, max) || Vector.GreaterThanAny(b, max))
+                {
+                    return false;
+                }
+
+                Vector.Narrow(a, b).CopyTo(destination.Slice(i, 2 * width));
+            }
+        }
+
+        for (; i < count; i++)
+        {
+            var value = raw[i] & mask;
+            if (value > 255)
+            {
+                return false;
+            }
+
+            destination[i] = (byte)value;
+        }
+
+        return true;
     }
 
     /// <summary>True when a stored value is padding.</summary>

@@ -26,12 +26,18 @@ internal sealed class RegionAnalyzer
     private readonly byte[] _labels;
     private readonly double _threshold;
     private readonly Neighbour[] _neighbours;
+    private readonly byte[] _border;
     private readonly float[] _shellDistance;
     private readonly byte[] _shellOwner;
     private readonly float[] _regionDepth;
     private readonly float[] _totalDepth;
 
-    public RegionAnalyzer(VolumeGeometry geometry, float[] density, byte[] labels, double corticalThreshold)
+    /// <param name="geometry">The grid.</param>
+    /// <param name="density">Densities (mg/cm³), or HU when <paramref name="calibration"/> is given.</param>
+    /// <param name="labels">Labels on the same grid.</param>
+    /// <param name="corticalThreshold">Cortical threshold, mg/cm³.</param>
+    /// <param name="calibration">When given, <paramref name="density"/> holds HU and is converted (inside the crop only).</param>
+    public RegionAnalyzer(VolumeGeometry geometry, float[] density, byte[] labels, double corticalThreshold, Calibration.CalibrationFit? calibration = null)
     {
         _threshold = corticalThreshold;
         var maxSpacing = Math.Max(geometry.SpacingX, Math.Max(geometry.SpacingY, geometry.SpacingZ));
@@ -40,13 +46,33 @@ internal sealed class RegionAnalyzer
         TrabecularDepthMm = Math.Max(4.0, 2.0 * maxSpacing);
 
         // Work on the bounding box of the labelled bone plus the shells: a femur is a small part of a CT volume.
-        (_g, _rho, _labels) = Crop(geometry, density, labels, DilationMm + OuterShellMm);
+        var t = System.Diagnostics.Stopwatch.GetTimestamp();
+        (_g, _rho, _labels) = Crop(geometry, density, labels, DilationMm + OuterShellMm, calibration);
+        QctTiming.Mark("crop", ref t);
         _neighbours = NeighbourTable(_g);
-        (_shellDistance, _shellOwner) = Propagate(DilationMm + OuterShellMm);
-        BackgroundDensity = MedianOf(Enumerable.Range(0, _g.Count)
-            .Where(i => _shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] > DilationMm && !float.IsNaN(_rho[i])));
-        _regionDepth = Depth(l => l, TrabecularDepthMm);
-        _totalDepth = Depth(l => l is >= 1 and <= 3 ? (byte)1 : (byte)0, TrabecularDepthMm);
+        _border = BorderOf(_g);
+
+        // The shells and the two depth maps are independent: computed concurrently (each is deterministic).
+        float[]? regionDepth = null, totalDepth = null;
+        float[] shellDistance = [];
+        byte[] shellOwner = [];
+        Parallel.Invoke(
+            () => (shellDistance, shellOwner) = Propagate(DilationMm + OuterShellMm),
+            () => regionDepth = Depth(l => l, TrabecularDepthMm),
+            () => totalDepth = Depth(l => l is >= 1 and <= 3 ? (byte)1 : (byte)0, TrabecularDepthMm));
+        (_shellDistance, _shellOwner, _regionDepth, _totalDepth) = (shellDistance, shellOwner, regionDepth!, totalDepth!);
+        QctTiming.Mark("shells-depth", ref t);
+        var shell = new List<double>();
+        for (var i = 0; i < _g.Count; i++)
+        {
+            if (_shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] > DilationMm && !float.IsNaN(_rho[i]))
+            {
+                shell.Add(_rho[i]);
+            }
+        }
+
+        BackgroundDensity = Median([.. shell]);
+        QctTiming.Mark("background", ref t);
     }
 
     /// <summary>Dilation of the envelope into background over which BMC is conserved, mm.</summary>
@@ -63,24 +89,54 @@ internal sealed class RegionAnalyzer
 
     public IReadOnlyList<RegionMeasures> MeasureRegions()
     {
-        var result = new List<RegionMeasures>();
-        var all = Enumerable.Range(0, _g.Count).Where(i => _labels[i] is >= 1 and <= 3).Select(Rho).ToArray();
-        var rhoC = Percentile(all, CorticalPercentile);
-        foreach (var (label, name) in Regions)
+        // One pass over the crop for every region at once (slot 0 = total, 1–3 = the labels); each accumulator still
+        // adds its voxels in index order.
+        var stats = new RegionSums[4];
+        for (var r = 0; r < stats.Length; r++)
         {
-            if (Array.IndexOf(_labels, (byte)label) >= 0)
+            stats[r] = new RegionSums();
+        }
+
+        for (var i = 0; i < _g.Count; i++)
+        {
+            var label = _labels[i];
+            if (label is >= 1 and <= 3)
             {
-                result.Add(Measure(name, l => l == label, rhoC));
+                var r = Rho(i);
+                stats[label].Add(i, r, _threshold);
+                stats[0].Add(i, r, _threshold);
+            }
+            else if (label == 0 && _shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] <= DilationMm && !float.IsNaN(_rho[i]))
+            {
+                var excess = _rho[i] - BackgroundDensity;
+                stats[_shellOwner[i]].ShellExcess += excess;
+                stats[0].ShellExcess += excess;
             }
         }
 
-        result.Add(Measure("total", l => l is >= 1 and <= 3, rhoC));
+        var all = new double[stats[0].Members.Count];
+        for (var m = 0; m < all.Length; m++)
+        {
+            all[m] = Rho(stats[0].Members[m]);
+        }
+
+        var rhoC = Percentile(all, CorticalPercentile);
+        var result = new List<RegionMeasures>();
+        foreach (var (label, name) in Regions)
+        {
+            if (stats[label].N > 0)
+            {
+                result.Add(Measure(name, stats[label], _regionDepth, rhoC));
+            }
+        }
+
+        result.Add(Measure("total", stats[0], _totalDepth, rhoC));
         return result;
     }
 
     public NeckGeometry? MeasureNeck(NeckAxis? given, double neckBmcCorrectedMg, double neckCorticalVolumeCm3, List<QctWarning> warnings)
     {
-        var neck = Enumerable.Range(0, _g.Count).Where(i => _labels[i] == 1).ToArray();
+        var neck = VoxelsLabelled(1);
         if (neck.Length == 0)
         {
             return null;
@@ -95,7 +151,7 @@ internal sealed class RegionAnalyzer
         }
         else
         {
-            var inter = Enumerable.Range(0, _g.Count).Where(i => _labels[i] == 3).ToArray();
+            var inter = VoxelsLabelled(3);
             if (inter.Length > 0)
             {
                 axis = (centroid - Centroid(inter)).Normalized();
@@ -161,8 +217,16 @@ internal sealed class RegionAnalyzer
 
         // Mineral profile across the neck: envelope voxels at their density, dilation shell voxels net of background.
         double mass = 0, massW = 0;
-        var shell = Enumerable.Range(0, _g.Count).Where(i => _shellOwner[i] == 1 && _shellDistance[i] <= DilationMm && !float.IsNaN(_rho[i])).ToArray();
-        var members = new List<(double Mass, double W)>(neck.Length + shell.Length);
+        var shell = new List<int>();
+        for (var i = 0; i < _g.Count; i++)
+        {
+            if (_shellOwner[i] == 1 && _shellDistance[i] <= DilationMm && !float.IsNaN(_rho[i]))
+            {
+                shell.Add(i);
+            }
+        }
+
+        var members = new List<(double Mass, double W)>(neck.Length + shell.Count);
         var v = _g.VoxelVolumeCm3;
         for (var n = 0; n < neck.Length; n++)
         {
@@ -220,42 +284,13 @@ internal sealed class RegionAnalyzer
         };
     }
 
-    private RegionMeasures Measure(string name, Func<byte, bool> inRegion, double rhoC)
+    private RegionMeasures Measure(string name, RegionSums stats, float[] depth, double rhoC)
     {
         var v = _g.VoxelVolumeCm3;
-        long n = 0, nc = 0;
-        double sum = 0, sumC = 0;
-        var members = new List<int>();
-        for (var i = 0; i < _g.Count; i++)
-        {
-            if (!inRegion(_labels[i]))
-            {
-                continue;
-            }
-
-            members.Add(i);
-            var r = Rho(i);
-            n++;
-            sum += r;
-            if (r >= _threshold)
-            {
-                nc++;
-                sumC += r;
-            }
-        }
-
-        double shellExcess = 0;
-        for (var i = 0; i < _g.Count; i++)
-        {
-            if (_shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] <= DilationMm && inRegion(_shellOwner[i]) && !float.IsNaN(_rho[i]))
-            {
-                shellExcess += _rho[i] - BackgroundDensity;
-            }
-        }
-
+        var (n, nc, sum, sumC, shellExcess, members) = (stats.N, stats.NCortical, stats.Sum, stats.SumCortical, stats.ShellExcess, stats.Members);
         var volume = n * v;
         var bmcCorrected = (sum + shellExcess) * v;
-        var rhoT = TrabecularCore(members, name == "total" ? _totalDepth : _regionDepth);
+        var rhoT = TrabecularCore(members, depth);
         var vCort = rhoC > rhoT ? Math.Clamp((bmcCorrected - (rhoT * volume)) / (rhoC - rhoT), 0, volume) : 0;
         var bmcCort = bmcCorrected - (rhoT * (volume - vCort));
         return new RegionMeasures
@@ -276,10 +311,18 @@ internal sealed class RegionAnalyzer
     /// <summary>Median density of region voxels deeper than <see cref="TrabecularDepthMm"/> below the region surface.</summary>
     private double TrabecularCore(List<int> members, float[] depth)
     {
-        var core = members.Where(i => float.IsPositiveInfinity(depth[i])).Select(Rho).ToArray();
-        if (core.Length >= 10)
+        var core = new List<double>();
+        foreach (var i in members)
         {
-            return Median(core);
+            if (float.IsPositiveInfinity(depth[i]))
+            {
+                core.Add(Rho(i));
+            }
+        }
+
+        if (core.Count >= 10)
+        {
+            return Median([.. core]);
         }
 
         var below = members.Select(Rho).Where(r => r < _threshold).ToArray();
@@ -308,8 +351,7 @@ internal sealed class RegionAnalyzer
                 continue;
             }
 
-            var (x, y, z) = Coordinates(i);
-            var surface = x == 0 || y == 0 || z == 0 || x == _g.SizeX - 1 || y == _g.SizeY - 1 || z == _g.SizeZ - 1;
+            var surface = _border[i] != 0;
             for (var n = 0; n < _neighbours.Length && !surface; n++)
             {
                 surface = cls[i + _neighbours[n].Offset] != cls[i];
@@ -329,10 +371,10 @@ internal sealed class RegionAnalyzer
                 continue;
             }
 
-            var (x, y, z) = Coordinates(i);
+            var interior = _border[i] == 0;
             foreach (var nb in _neighbours)
             {
-                if (!Inside(x + nb.Dx, y + nb.Dy, z + nb.Dz))
+                if (!interior && !NeighbourInside(i, nb))
                 {
                     continue;
                 }
@@ -367,10 +409,10 @@ internal sealed class RegionAnalyzer
                 continue;
             }
 
-            var (x, y, z) = Coordinates(i);
+            var interior = _border[i] == 0;
             foreach (var nb in _neighbours)
             {
-                if (Inside(x + nb.Dx, y + nb.Dy, z + nb.Dz) && _labels[i + nb.Offset] == 0)
+                if ((interior || NeighbourInside(i, nb)) && _labels[i + nb.Offset] == 0)
                 {
                     distance[i] = 0;
                     queue.Enqueue(i, 0);
@@ -389,10 +431,10 @@ internal sealed class RegionAnalyzer
             // Other bone (label >= 4) competes for the background it is nearest to (owner 255), so its blur is not
             // credited to an adjacent region.
             var label = _labels[i] is >= 1 and <= 3 ? _labels[i] : _labels[i] >= 4 ? OtherBone : owner[i];
-            var (x, y, z) = Coordinates(i);
+            var interior = _border[i] == 0;
             foreach (var nb in _neighbours)
             {
-                if (!Inside(x + nb.Dx, y + nb.Dy, z + nb.Dz))
+                if (!interior && !NeighbourInside(i, nb))
                 {
                     continue;
                 }
@@ -424,7 +466,48 @@ internal sealed class RegionAnalyzer
         return (distance, owner);
     }
 
+    private int[] VoxelsLabelled(byte label)
+    {
+        var voxels = new List<int>();
+        var labels = _labels.AsSpan();
+        for (var i = labels.IndexOf(label); i >= 0;)
+        {
+            voxels.Add(i);
+            var next = labels[(i + 1)..].IndexOf(label);
+            i = next < 0 ? -1 : i + 1 + next;
+        }
+
+        return [.. voxels];
+    }
+
     private bool Inside(int x, int y, int z) => x >= 0 && y >= 0 && z >= 0 && x < _g.SizeX && y < _g.SizeY && z < _g.SizeZ;
+
+    private bool NeighbourInside(int i, Neighbour nb)
+    {
+        var (x, y, z) = Coordinates(i);
+        return Inside(x + nb.Dx, y + nb.Dy, z + nb.Dz);
+    }
+
+    /// <summary>1 for voxels on a face of the grid (some neighbour is outside), else 0: interior voxels skip the bounds checks.</summary>
+    private static byte[] BorderOf(VolumeGeometry g)
+    {
+        var border = new byte[g.Count];
+        var plane = g.SizeX * g.SizeY;
+        border.AsSpan(0, plane).Fill(1);
+        border.AsSpan((g.SizeZ - 1) * plane, plane).Fill(1);
+        for (var z = 0; z < g.SizeZ; z++)
+        {
+            border.AsSpan(g.Index(0, 0, z), g.SizeX).Fill(1);
+            border.AsSpan(g.Index(0, g.SizeY - 1, z), g.SizeX).Fill(1);
+            for (var y = 0; y < g.SizeY; y++)
+            {
+                border[g.Index(0, y, z)] = 1;
+                border[g.Index(g.SizeX - 1, y, z)] = 1;
+            }
+        }
+
+        return border;
+    }
 
     private static Neighbour[] NeighbourTable(VolumeGeometry g)
     {
@@ -449,27 +532,28 @@ internal sealed class RegionAnalyzer
         return [.. table];
     }
 
-    private static (VolumeGeometry Geometry, float[] Density, byte[] Labels) Crop(VolumeGeometry g, float[] density, byte[] labels, double marginMm)
+    private static (VolumeGeometry Geometry, float[] Density, byte[] Labels) Crop(VolumeGeometry g, float[] density, byte[] labels, double marginMm, Calibration.CalibrationFit? calibration)
     {
         int x0 = int.MaxValue, y0 = int.MaxValue, z0 = int.MaxValue, x1 = -1, y1 = -1, z1 = -1;
-        var plane = g.SizeX * g.SizeY;
-        for (var i = 0; i < labels.Length; i++)
+        for (var z = 0; z < g.SizeZ; z++)
         {
-            if (labels[i] == 0)
+            for (var y = 0; y < g.SizeY; y++)
             {
-                continue;
-            }
+                // Vectorised search for the first and last labelled voxel of each row.
+                var row = labels.AsSpan(g.Index(0, y, z), g.SizeX);
+                var first = row.IndexOfAnyExcept((byte)0);
+                if (first < 0)
+                {
+                    continue;
+                }
 
-            var z = i / plane;
-            var rest = i - (z * plane);
-            var y = rest / g.SizeX;
-            var x = rest - (y * g.SizeX);
-            x0 = Math.Min(x0, x);
-            x1 = Math.Max(x1, x);
-            y0 = Math.Min(y0, y);
-            y1 = Math.Max(y1, y);
-            z0 = Math.Min(z0, z);
-            z1 = Math.Max(z1, z);
+                x0 = Math.Min(x0, first);
+                x1 = Math.Max(x1, row.LastIndexOfAnyExcept((byte)0));
+                y0 = Math.Min(y0, y);
+                y1 = Math.Max(y1, y);
+                z0 = Math.Min(z0, z);
+                z1 = Math.Max(z1, z);
+            }
         }
 
         if (x1 < 0)
@@ -497,6 +581,13 @@ internal sealed class RegionAnalyzer
                 var target = crop.Index(0, y, z);
                 Array.Copy(density, source, d, target, crop.SizeX);
                 Array.Copy(labels, source, l, target, crop.SizeX);
+                if (calibration is not null)
+                {
+                    for (var x = target; x < target + crop.SizeX; x++)
+                    {
+                        d[x] = (float)calibration.ToDensity(d[x]);
+                    }
+                }
             }
         }
 
@@ -613,8 +704,6 @@ internal sealed class RegionAnalyzer
 
     private double BackgroundDensityOrZero() => double.IsFinite(BackgroundDensity) ? BackgroundDensity : 0;
 
-    private double MedianOf(IEnumerable<int> voxels) => Median(voxels.Select(i => (double)_rho[i]).ToArray());
-
     private static double Median(double[] values) => Percentile(values, 0.5);
 
     /// <summary>Range / (number of distinct positions − 1): the sampling pitch of a set of voxel-centre coordinates.</summary>
@@ -631,7 +720,8 @@ internal sealed class RegionAnalyzer
             return double.NaN;
         }
 
-        var sorted = values.Order().ToArray();
+        var sorted = (double[])values.Clone();
+        Array.Sort(sorted);
         var h = (sorted.Length - 1) * p;
         var lo = (int)Math.Floor(h);
         var hi = Math.Min(lo + 1, sorted.Length - 1);
@@ -639,6 +729,34 @@ internal sealed class RegionAnalyzer
     }
 
     private static double Sq(double x) => x * x;
+
+    /// <summary>Running sums of one region (or the total) in voxel index order.</summary>
+    private sealed class RegionSums
+    {
+        public long N { get; private set; }
+
+        public long NCortical { get; private set; }
+
+        public double Sum { get; private set; }
+
+        public double SumCortical { get; private set; }
+
+        public double ShellExcess { get; set; }
+
+        public List<int> Members { get; } = [];
+
+        public void Add(int voxel, double rho, double threshold)
+        {
+            Members.Add(voxel);
+            N++;
+            Sum += rho;
+            if (rho >= threshold)
+            {
+                NCortical++;
+                SumCortical += rho;
+            }
+        }
+    }
 
     private readonly record struct Neighbour(int Dx, int Dy, int Dz, int Offset, float Step);
 }

@@ -35,6 +35,62 @@ public static class CtSeriesLoader
 
     private static CtSeries Load(IEnumerable<DicomFile> files, bool requireCt)
     {
+        var (info, geometry, slices) = Prepare(files, requireCt);
+        // Every voxel is written below: no need to zero the array first.
+        var values = GC.AllocateUninitializedArray<float>(geometry.Count);
+        var frame = geometry.SizeX * geometry.SizeY;
+        Parallel.For(0, slices.Count, k => slices[k].Pixels.CopyRescaledValues(0, values.AsSpan(k * frame, frame)));
+        return new CtSeries(info, new CtVolume(geometry, values));
+    }
+
+    /// <summary>
+    /// Loads a label series straight to bytes: each voxel is its rescaled value rounded to the nearest integer
+    /// (padding → 0), which must lie in 0–255. <paramref name="check"/> sees the series geometry before any pixel is decoded.
+    /// </summary>
+    /// <exception cref="QctInputException">A series rule is broken, or a label value is outside 0–255.</exception>
+    internal static (CtSeriesInfo Info, VolumeGeometry Geometry, byte[] Labels) LoadLabelBytes(IEnumerable<DicomFile> files, Action<CtSeriesInfo, VolumeGeometry> check)
+    {
+        var (info, geometry, slices) = Prepare(files, requireCt: false);
+        check(info, geometry);
+        var labels = new byte[geometry.Count];
+        var frame = geometry.SizeX * geometry.SizeY;
+        var bad = new float[slices.Count];
+        Parallel.For(0, slices.Count, () => new float[frame], (k, _, buffer) =>
+        {
+            var target = labels.AsSpan(k * frame, frame);
+            if (slices[k].Pixels.TryCopyByteValues(0, target))
+            {
+                return buffer;
+            }
+
+            slices[k].Pixels.CopyRescaledValues(0, buffer);
+            for (var i = 0; i < frame; i++)
+            {
+                var v = float.IsNaN(buffer[i]) ? 0 : MathF.Round(buffer[i]);
+                if (v is < 0 or > 255)
+                {
+                    bad[k] = v;
+                    break;
+                }
+
+                target[i] = (byte)v;
+            }
+
+            return buffer;
+        }, _ => { });
+        foreach (var v in bad)
+        {
+            if (v != 0)
+            {
+                throw new QctInputException($"Label value {v} is outside 0–255.") { Code = "labels-invalid" };
+            }
+        }
+
+        return (info, geometry, labels);
+    }
+
+    private static (CtSeriesInfo Info, VolumeGeometry Geometry, List<Slice> Slices) Prepare(IEnumerable<DicomFile> files, bool requireCt)
+    {
         ArgumentNullException.ThrowIfNull(files);
         var what = requireCt ? "CT series" : "label series";
         var slices = new List<Slice>();
@@ -126,13 +182,6 @@ public static class CtSeriesLoader
         }
 
         var geometry = new VolumeGeometry(first.Columns, first.Rows, slices.Count, slices[0].Position, rowDir, colDir, first.ColumnSpacing, first.RowSpacing, spacing);
-        var values = new float[geometry.Count];
-        var frame = first.Rows * first.Columns;
-        for (var k = 0; k < slices.Count; k++)
-        {
-            var pixels = slices[k].Pixels.GetRescaledValues(0);
-            Array.Copy(pixels, 0, values, k * frame, frame);
-        }
 
         var ds0 = first.File.Dataset;
         var info = new CtSeriesInfo
@@ -151,7 +200,7 @@ public static class CtSeriesLoader
             SliceCount = slices.Count,
             SkippedLocalizers = localizers,
         };
-        return new CtSeries(info, new CtVolume(geometry, values));
+        return (info, geometry, slices);
     }
 
     private static double? Positive(DicomDataset ds, DicomTag tag) =>

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Digital QCT phantom of docs/qct.md, written with pydicom; its answers are known in closed form.
 
-Usage: make_phantom.py OUTDIR SLICE_MM SEED [--variants]
+Usage: make_phantom.py OUTDIR SLICE_MM SEED [--variants] [--matrix N] [--pixel-mm ROW,COL]
 
 A tilted hollow cylinder (axis 50 degrees from z, in the x-z plane) of segments along its axis
 (head cap | neck | intertrochanter | trochanter | cap), each with outer radius R_o, cortical thickness t,
@@ -15,6 +15,10 @@ from voxel centres. File names are random (file order is not slice order).
 With --variants: ct_rev/ (instance numbers reversed), ct_noweight/ (no Patient's Weight, new series UID),
 ct_lossy/ (Lossy Image Compression 01, 140 kVp, 300 mAs),
 neg/mr.dcm (Modality MR), neg/compressed.dcm (gdcmconv --jpeg).
+With --matrix N the slices are N x N pixels (the bench uses 512: a clinical 512 x 512 matrix) with the same
+phantom centred in a larger field of air; --pixel-mm sets the Pixel Spacing (default 0.8,0.75; with 0.25,0.25 the
+phantom fills most of a 512 matrix). The phantom is rendered only inside its bounding box (everything outside is
+air, -1000 HU), then blurred and noised over the whole slice. The test suite uses neither option.
 truth.json holds the closed-form values (qct.md) and the true calibration.
 """
 import json
@@ -168,9 +172,20 @@ def write_series(folder, slices, zs, series_uid, frame_uid, study_uid, thickness
     return names
 
 
+def option(name, default):
+    return sys.argv[sys.argv.index(name) + 1] if name in sys.argv else default
+
+
 def main():
+    global ROWS, COLS, ROW_SP, COL_SP, X0, Y0
     out, slice_mm, seed = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
     variants = "--variants" in sys.argv
+    matrix = option("--matrix", None)
+    if matrix is not None:
+        ROWS = COLS = int(matrix)
+    ROW_SP, COL_SP = (float(v) for v in option("--pixel-mm", "%g,%g" % (ROW_SP, COL_SP)).split(","))
+    X0 = -(COLS - 1) / 2 * COL_SP
+    Y0 = -(ROWS - 1) / 2 * ROW_SP
     rng = np.random.default_rng(seed)
     nz = int(round(100.0 / slice_mm)) + (1 if slice_mm < 2 else 0)
     zs = [-(nz - 1) / 2 * slice_mm + k * slice_mm for k in range(nz)]
@@ -179,17 +194,23 @@ def main():
     zoffs = ((np.arange(n_z_samples) + 0.5) / n_z_samples - 0.5) * slice_mm
     xs = X0 + np.arange(COLS) * COL_SP
     ys = Y0 + np.arange(ROWS) * ROW_SP
+    # Everything the phantom holds lies within |x| <= 59 mm, -45 <= y <= 50 mm; outside it render() is air.
+    # The default (test) grid is rendered whole, as before; a larger matrix only inside that box plus a margin.
+    cols = np.nonzero(np.abs(xs) <= 62.0)[0] if matrix is not None else np.arange(COLS)
+    rows = np.nonzero((ys >= -48.0) & (ys <= 53.0))[0] if matrix is not None else np.arange(ROWS)
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     ct_slices, lab_slices = [], []
     for z in zs:
-        acc = np.zeros((ROWS, COLS))
+        acc = np.zeros((r1 - r0, c1 - c0))
         count = 0
         for oy in offs:
             for ox in offs:
-                yy, xx = np.meshgrid(ys + oy * ROW_SP, xs + ox * COL_SP, indexing="ij")
+                yy, xx = np.meshgrid(ys[r0:r1] + oy * ROW_SP, xs[c0:c1] + ox * COL_SP, indexing="ij")
                 for oz in zoffs:
                     acc += render(xx, yy, np.full(xx.shape, z + oz))
                     count += 1
-        img = acc / count
+        img = np.full((ROWS, COLS), -1000.0)
+        img[r0:r1, c0:c1] = acc / count
         img = gaussian_filter(img, sigma=(BLUR_MM / ROW_SP, BLUR_MM / COL_SP), mode="nearest")
         img = img + rng.normal(0.0, NOISE, img.shape)
         ct_slices.append(np.clip(np.round(img + 1024.0), -32768, 32767))
