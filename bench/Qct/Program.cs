@@ -73,8 +73,8 @@ try
     var ours = times[times.Count / 2];
     var reference = Run("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "read_pydicom.py"), folder);
     var pydicom = double.Parse(reference.Split('\n').First(l => l.StartsWith("pydicom_seconds=", StringComparison.Ordinal))["pydicom_seconds=".Length..].Split(' ')[0], CultureInfo.InvariantCulture);
-    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours");
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{pydicom:F2},{pydicom / ours:F2}"));
+    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours,runs_s");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{pydicom:F2},{pydicom / ours:F2},{string.Join(' ', times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}"));
 }
 finally
 {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using HomaBone.Qct.Series;
 
 namespace HomaBone.Qct.Calibration;
@@ -25,6 +26,7 @@ public static class RodFinder
 
     /// <summary>Finds <paramref name="count"/> rods, ordered along the row they form.</summary>
     /// <exception cref="QctInputException">Fewer rods than expected were found.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static IReadOnlyList<RodLocation> Find(CtVolume hu, int count, double minRadiusMm = 2.5, double maxRadiusMm = 20)
     {
         ArgumentNullException.ThrowIfNull(hu);
@@ -36,7 +38,7 @@ public static class RodFinder
         // Slice-major in blocks of pixels (contiguous reads), the blocks in parallel; each pixel still sums its slices
         // in slice order, so the result does not depend on the partition.
         const int Block = 4096;
-        Parallel.For(0, (plane + Block - 1) / Block, b =>
+        Parallel.For(0, (plane + Block - 1) / Block, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (b) =>
         {
             var from = b * Block;
             var to = Math.Min(plane, from + Block);

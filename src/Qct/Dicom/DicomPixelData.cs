@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace HomaBone.Qct.Dicom;
@@ -148,6 +149,7 @@ public sealed class DicomPixelData
     /// (at least Rows × Columns long) without allocating. Vectorised when the result is exact in single precision
     /// (integer slope and intercept, as CT uses); otherwise computed in double precision per pixel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void CopyRescaledValues(int frame, Span<float> destination, bool excludePadding = true, float paddingReplacement = float.NaN)
     {
         var span = FrameSpan(frame);
@@ -214,6 +216,7 @@ public sealed class DicomPixelData
     /// as bytes and returns true if every one lies in 0–255; otherwise returns false (the destination is then partly
     /// written) and the caller takes the general path.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal bool TryCopyByteValues(int frame, Span<byte> destination)
     {
         var count = Rows * Columns;
