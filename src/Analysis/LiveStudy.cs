@@ -23,6 +23,7 @@ namespace HomaBone.Analysis;
 public sealed class LiveStudy : IStudySource
 {
     private const double MaxLostDigits = 2.0;
+    private const int MaxModelWidth = 256;
 
     private readonly int _k;
     private readonly int _exposure;
@@ -80,6 +81,11 @@ public sealed class LiveStudy : IStudySource
                 }
 
                 var design = ModelDesign.Build([exposure, .. set.Covariates]);
+                if (design.Columns.Count + 1 > MaxModelWidth)
+                {
+                    continue;
+                }
+
                 _models.TryAdd(ModelKey(outcome.Index, Transform.Unspecified, design), new ModelState(outcome, design));
             }
         }
@@ -475,12 +481,12 @@ public sealed class LiveStudy : IStudySource
             }
         }
 
+        Span<double> x = stackalloc double[MaxModelWidth];
         foreach (var model in _models.Values)
         {
-            var x = ModelRow(model, values);
-            if (x.Length > 0)
+            if (ModelRow(model, values, x) is { Length: > 0 } row)
             {
-                model.Moments.Add(x);
+                model.Moments.Add(row);
             }
         }
     }
@@ -509,12 +515,12 @@ public sealed class LiveStudy : IStudySource
             }
         }
 
+        Span<double> x = stackalloc double[MaxModelWidth];
         foreach (var model in _models.Values)
         {
-            var x = ModelRow(model, values);
-            if (x.Length > 0)
+            if (ModelRow(model, values, x) is { Length: > 0 } row)
             {
-                model.Moments.Remove(x);
+                model.Moments.Remove(row);
             }
         }
     }
@@ -574,9 +580,9 @@ public sealed class LiveStudy : IStudySource
         }
 
         var q = _groupCovariates.Columns.Count;
-        if (_scratch.Length < q + _k + 2)
+        if (_scratch.Length < q)
         {
-            _scratch = new double[q + _k + 2];
+            _scratch = new double[q];
         }
 
         var z = _scratch.AsSpan(0, q);
@@ -585,6 +591,17 @@ public sealed class LiveStudy : IStudySource
             return;
         }
 
+        Span<double> half = stackalloc double[q + 2];
+        Span<double> each = stackalloc double[_k - 1 + q + 1];
+        var h = g > _k / 2 ? 1 : 0;
+        half[0] = h;
+        z.CopyTo(half[1..]);
+        for (var d = 2; d <= _k; d++)
+        {
+            each[d - 2] = g == d ? 1 : 0;
+        }
+
+        z.CopyTo(each[(_k - 1)..]);
         foreach (var (index, state) in _ancova)
         {
             var y = values[index];
@@ -593,19 +610,8 @@ public sealed class LiveStudy : IStudySource
                 continue;
             }
 
-            var half = new double[q + 2];
-            half[0] = g > _k / 2 ? 1 : 0;
-            z.CopyTo(half.AsSpan(1));
             half[^1] = y;
-            var each = new double[_k - 1 + q + 1];
-            for (var d = 2; d <= _k; d++)
-            {
-                each[d - 2] = g == d ? 1 : 0;
-            }
-
-            z.CopyTo(each.AsSpan(_k - 1));
             each[^1] = y;
-            var h = g > _k / 2 ? 1 : 0;
             if (sign > 0)
             {
                 state.Half.Add(half);
@@ -623,16 +629,11 @@ public sealed class LiveStudy : IStudySource
         }
     }
 
-    private static double[] ModelRow(ModelState model, double[] values)
+    private static Span<double> ModelRow(ModelState model, double[] values, Span<double> buffer)
     {
         var y = values[model.Outcome.Index];
-        if (double.IsNaN(y))
-        {
-            return [];
-        }
-
-        var x = new double[model.Design.Columns.Count + 1];
-        if (!model.Design.TryExtract(values, x))
+        var x = buffer[..(model.Design.Columns.Count + 1)];
+        if (double.IsNaN(y) || !model.Design.TryExtract(values, x))
         {
             return [];
         }

@@ -422,6 +422,27 @@ public sealed class StudyAnalysis
             row.Cells.Add(cell);
         }
 
+        // Secondary suppression: a single hidden group cell with values would follow from the overall cell and the
+        // other groups (n·mean sums, and the n from the group sizes and missing counts). Hide the smallest other
+        // group cell with values too.
+        var groupCells = row.Cells.Take(_settings.GroupCount).ToList();
+        var hidden = groupCells.Where(c => c.Suppression == SuppressionReason.SmallCell).ToList();
+        if (hidden.Count == 1 && row.Cells[_settings.GroupCount].Suppression == SuppressionReason.Unspecified && _source.Summary(variable, groupCells.IndexOf(hidden[0]) + 1).N > 0)
+        {
+            var complement = groupCells.Where(c => c.Suppression == SuppressionReason.Unspecified).OrderBy(c => c.N).FirstOrDefault();
+            if (complement is not null)
+            {
+                complement.Suppression = SuppressionReason.Complementary;
+                complement.N = 0;
+                complement.Mean = 0;
+                complement.Sd = 0;
+                complement.Median = 0;
+                complement.P25 = 0;
+                complement.P75 = 0;
+                _disclosures.Add($"table 1: {variable.Name} complementary cell suppressed");
+            }
+        }
+
         var cuzick = _source.Cuzick(variable);
         row.Trend = new TrendTestResult
         {

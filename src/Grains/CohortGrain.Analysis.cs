@@ -170,13 +170,13 @@ public sealed partial class CohortGrain
             analysis.GroupDifferences(GroupComparison.EachVsLowest, []).ToByteArray(),
             analysis.Associations([], [], []).ToByteArray(),
         ];
-        if (store is IAnswerArchive archive)
-        {
-            await archive.StoreAnswersAsync(cohortId, version, PublishedAnswers.Pack(answers));
-        }
-
+        // Both writes go to the group commit together (usually one fsync). Either order is safe: nothing of this
+        // version is answered before both are durable, and a version row without answers (a crash between two
+        // commits) is answered from the rows as of its seq.
         var published = new PublishedVersion(cohortId, version, seq, dataTime, time.GetUtcNow(), settingsBytes);
-        await store.PublishVersionAsync(published);
+        await Task.WhenAll(
+            store is IAnswerArchive archive ? archive.StoreAnswersAsync(cohortId, version, PublishedAnswers.Pack(answers)) : Task.CompletedTask,
+            store.PublishVersionAsync(published));
         _versions.Add(published);
         RememberAnswers(version, answers);
     }

@@ -113,6 +113,27 @@ public static class Tails
             return double.NaN;
         }
 
+        // A pure function, asked again and again with the same (level, df) — every model of one estimation
+        // sample — and costly (MathNet's inverse CDF is a root search): memoised, bounded.
+        if (QuantileCache.TryGetValue((p, df), out var cached))
+        {
+            return cached;
+        }
+
+        var value = StudentQuantileCore(p, df);
+        if (QuantileCache.Count >= 4096)
+        {
+            QuantileCache.Clear();
+        }
+
+        QuantileCache[(p, df)] = value;
+        return value;
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(double P, double Df), double> QuantileCache = new();
+
+    private static double StudentQuantileCore(double p, double df)
+    {
         if (p == 0.5)
         {
             return 0.0;

@@ -104,6 +104,39 @@ public sealed class LiveStudyTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void Table1ContinuousCell_HiddenForSmallN_GetsOneComplementaryCell()
+    {
+        // Waist measured for only two participants of the lowest quartile: that cell is hidden (n < 3), and one
+        // other group cell with it, so the hidden mean cannot be recovered from the overall mean; same in both sources.
+        var settings = CohortDefaults.Apply(new CohortSettings());
+        var rows = Rows(settings, 300);
+        var cuts = Batch(rows, settings).Quartiles().CutPoints;
+        var kept = 0;
+        var edited = rows.Select(r =>
+        {
+            var x = r.Values[Variables.HomaIr.Index];
+            if (!r.Eligible || double.IsNaN(x) || x > cuts[0] || kept++ < 2)
+            {
+                return r;
+            }
+
+            var values = (double[])r.Values.Clone();
+            values[Variables.Waist.Index] = double.NaN;
+            return r with { Values = values };
+        }).ToList();
+        foreach (var analysis in new[] { Batch(edited, settings), new StudyAnalysis(LiveStudy.Build(settings, edited.Select(r => (r, 0L))), 1, Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch)) })
+        {
+            var waist = analysis.Characteristics().Rows.Single(r => r.Variable == Variables.Waist.Name);
+            Assert.Equal(SuppressionReason.SmallCell, waist.Cells[0].Suppression);
+            Assert.Equal(0, waist.Cells[0].Mean);
+            Assert.Equal(1, waist.Cells.Take(4).Count(c => c.Suppression == SuppressionReason.Complementary));
+            Assert.All(waist.Cells.Where(c => c.Suppression == SuppressionReason.Complementary), c => Assert.Equal((0.0, 0L), (c.Mean, c.N)));
+            Assert.Equal(SuppressionReason.Unspecified, waist.Cells[4].Suppression);
+            Assert.Contains(analysis.Disclosures, d => d.Contains("complementary", StringComparison.Ordinal));
+        }
+    }
+
     private static StudyAnalysis Batch(IEnumerable<AnalysisRow> rows, CohortSettings settings) =>
         new([.. rows.OrderBy(r => r.ParticipantId, StringComparer.Ordinal)], settings, 1, Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch));
 
