@@ -109,8 +109,10 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
 
         var taken = new List<ShardRow>();
         var kept = 0;
-        foreach (var row in _log)
+        for (var i = 0; i < _log.Count; i++)
         {
+            // Compacts in place (an indexer write would invalidate a foreach enumerator).
+            var row = _log[i];
             if (row.Seq > upToSeq)
             {
                 _log[kept++] = row;

@@ -34,5 +34,42 @@ public sealed class CohortShardGrainTests(ClusterFixture fixture)
         Assert.Empty((await shard.GetRowsAsync(5))!);
     }
 
-    private static ShardRow Row(long revision, long seq) => new("p1", revision, seq, true, true, 0, [], [revision]);
+    [Fact]
+    public async Task ChangeLog_TakesInSeqWindows_KeepsLaterRows_RefusesAStaleEpochOrAGap()
+    {
+        var shard = fixture.Grains.GetGrain<ICohortShardGrain>(ShardKey.For(await fixture.CreateCohortAsync(), 1));
+        var epoch = (await shard.SnapshotAsync(0)).Epoch;
+
+        // Rows of several participants arrive; the cohort takes them in two windows of seq.
+        for (var i = 1; i <= 10; i++)
+        {
+            Assert.True(await shard.ApplyAsync(Row(1, i, "p" + i)));
+        }
+
+        var first = await shard.TakeChangesAsync(epoch, 0, 4);
+        Assert.True(first.Complete);
+        Assert.Equal([1L, 2, 3, 4], first.Rows.Select(r => r.Seq));
+        var second = await shard.TakeChangesAsync(epoch, 4, 10);
+        Assert.True(second.Complete);
+        Assert.Equal([5L, 6, 7, 8, 9, 10], second.Rows.Select(r => r.Seq));
+        Assert.Empty((await shard.TakeChangesAsync(epoch, 10, 12)).Rows);
+
+        // Another epoch's take (a cohort activation that did not snapshot) is refused.
+        Assert.False((await shard.TakeChangesAsync(Guid.NewGuid(), 12, 20)).Complete);
+
+        // A revision dropped out of order inside a window not taken yet: the next take is incomplete.
+        Assert.True(await shard.ApplyAsync(Row(3, 30, "p1")));
+        Assert.False(await shard.ApplyAsync(Row(2, 25, "p1")));
+        Assert.False((await shard.TakeChangesAsync(epoch, 12, 30)).Complete);
+
+        // A new snapshot starts a fresh epoch holding the rows later than its seq (its rows as of 12 defer to the
+        // store here: p1's revision 2 was dropped, so the shard cannot tell which revision was in force).
+        var snapshot = await shard.SnapshotAsync(12);
+        Assert.Null(snapshot.Rows);
+        var resumed = await shard.TakeChangesAsync(snapshot.Epoch, 12, 30);
+        Assert.True(resumed.Complete);
+        Assert.Equal(3, resumed.Rows.Single().Revision);
+    }
+
+    private static ShardRow Row(long revision, long seq, string participant = "p1") => new(participant, revision, seq, true, true, 0, [], [revision]);
 }

@@ -80,6 +80,30 @@ public sealed class LiveStudyTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void TinyCohorts_EveryAnswerComputes_InBothSources()
+    {
+        // The first versions of a cohort hold a handful of participants: every answer must still be computed
+        // (suppressed or not computable), never throw — a publication computes all of them.
+        var settings = CohortDefaults.Apply(new CohortSettings());
+        var rows = Rows(settings, 40);
+        for (var n = 0; n <= 30; n++)
+        {
+            var subset = rows.Take(n).ToList();
+            var live = new StudyAnalysis(LiveStudy.Build(settings, subset.Select(r => (r, 0L))), 1, Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch));
+            var batch = Batch(subset, settings);
+            foreach (var analysis in new[] { live, batch })
+            {
+                _ = analysis.Flow(FlowOrder);
+                _ = analysis.Quartiles();
+                _ = analysis.Characteristics();
+                _ = analysis.GroupDifferences(GroupComparison.TopHalfVsBottomHalf, []);
+                _ = analysis.GroupDifferences(GroupComparison.EachVsLowest, []);
+                _ = analysis.Associations([], [], []);
+            }
+        }
+    }
+
+    [Fact]
     public void ExactParts_AreBitIdenticalToBatch()
     {
         var settings = CohortDefaults.Apply(new CohortSettings());
