@@ -15,6 +15,14 @@ public interface IParticipantGrain : IGrainWithStringKey
     [Alias("Get")]
     Task<GrainReply> GetAsync(long revision);
 
+    /// <summary>
+    /// Applies an imported record: <see cref="UpsertAsync"/> without an etag, with the settings the worker read. The
+    /// activation may deactivate after the call (ParticipantGrainOptions.DeactivateAfterImport) so a bulk import
+    /// does not keep one activation per participant in memory.
+    /// </summary>
+    [Alias("Import")]
+    Task<GrainReply> ImportAsync(ImportParticipantCommand command);
+
     /// <summary>Withdraws the participant (a new revision that leaves every statistic).</summary>
     [Alias("Withdraw")]
     Task<GrainReply> WithdrawAsync(WithdrawParticipantCommand command);

@@ -1,10 +1,8 @@
-using System.Security.Cryptography;
-using System.Text;
 using Google.Protobuf;
-using Google.Protobuf.WellKnownTypes;
 using HomaBone.Contracts.V1;
 using HomaBone.Storage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Runtime;
 
 namespace HomaBone.Grains;
@@ -18,6 +16,7 @@ public sealed partial class ParticipantGrain(
     IRecordStore store,
     IParticipantDeriver deriver,
     TimeProvider time,
+    IOptions<ParticipantGrainOptions> options,
     ILogger<ParticipantGrain> logger) : Grain, IParticipantGrain
 {
     /// <summary>Number of cohort shards a participant's analysis row is routed to.</summary>
@@ -28,25 +27,71 @@ public sealed partial class ParticipantGrain(
     private StoredRevision? _current;
     private CohortSettings? _settings;
 
+    // _current is authoritative only when it is not null: the bulk import worker may store revision 1 of a
+    // participant the store had no row for without this grain (see docs/decisions/0003), so "absent" is always
+    // checked against the store before an answer rests on it, and an unconditional write that finds the
+    // participant created meanwhile is applied to the new current revision.
+
     /// <inheritdoc />
-    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (_cohortId, _participantId) = ParticipantKey.Parse(this.GetPrimaryKeyString());
-        _current = await store.GetCurrentAsync(_cohortId, _participantId, cancellationToken);
+        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
     public async Task<GrainReply> UpsertAsync(UpsertParticipantCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
-        ParticipantRecord record;
+        await EnsureLoadedAsync();
+        return await UpsertOrRetryAsync(command.Record, command.RequestId, command.Etag);
+    }
+
+    /// <inheritdoc />
+    public async Task<GrainReply> ImportAsync(ImportParticipantCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
         try
         {
-            record = ParticipantRecord.Parser.ParseFrom(command.Record);
+            if (_settings is null && command.Settings.Length > 0)
+            {
+                _settings = CohortSettings.Parser.ParseFrom(command.Settings);
+            }
+
+            await EnsureLoadedAsync();
+            return await UpsertOrRetryAsync(command.Record, command.RequestId, string.Empty);
         }
-        catch (InvalidProtocolBufferException)
+        finally
         {
-            return GrainReply.Fail(ReplyStatus.InvalidArgument, "the participant record is not a valid homabone.v1.ParticipantRecord", [new FieldViolation("participant.record", "is not a valid encoded message")]);
+            if (options.Value.DeactivateAfterImport)
+            {
+                // A bulk import touches each participant once: keeping every activation until idle collection held
+                // about 9 GB at 1M participants. The next call reactivates it from the store.
+                DeactivateOnIdle();
+            }
+        }
+    }
+
+    private async Task<GrainReply> UpsertOrRetryAsync(byte[] encodedRecord, string requestId, string etag)
+    {
+        var wasAbsent = _current is null;
+        var reply = await UpsertCoreAsync(encodedRecord, requestId, etag);
+        if (wasAbsent && etag.Length == 0 && reply.Status == ReplyStatus.Aborted)
+        {
+            // The participant was stored after this activation found it absent (by the import worker): the
+            // refused write reloaded the current revision, and an unconditional upsert applies to it.
+            reply = await UpsertCoreAsync(encodedRecord, requestId, etag);
+        }
+
+        return reply;
+    }
+
+    private async Task<GrainReply> UpsertCoreAsync(byte[] encodedRecord, string requestId, string etag)
+    {
+        var record = ParticipantWrites.TryParse(encodedRecord, out var failure);
+        if (record is null)
+        {
+            return failure!;
         }
 
         var settings = await LoadSettingsAsync();
@@ -55,30 +100,24 @@ public sealed partial class ParticipantGrain(
             return GrainReply.Fail(ReplyStatus.NotFound, $"cohort '{_cohortId}' does not exist");
         }
 
-        var violations = new List<FieldViolation>();
-        MessageScrubber.Check(record, "participant.record", violations);
-        if (violations.Count > 0)
+        var derivation = ParticipantWrites.TryDerive(record, settings, deriver, out failure);
+        if (derivation is null)
         {
-            return GrainReply.Fail(ReplyStatus.InvalidArgument, "the participant record is invalid", violations);
+            return failure!;
         }
 
-        var derivation = deriver.Derive(record, settings);
-        if (derivation.Violations.Count > 0)
-        {
-            return GrainReply.Fail(ReplyStatus.InvalidArgument, "the participant record is invalid", derivation.Violations);
-        }
-
-        if (_current is { State: StoredParticipantState.Withdrawn } && !await IsDuplicateAsync(command.RequestId))
+        if (_current is { State: StoredParticipantState.Withdrawn } && !await IsDuplicateAsync(requestId))
         {
             return GrainReply.Fail(ReplyStatus.FailedPrecondition, "the participant is withdrawn; a withdrawn record cannot be changed");
         }
 
-        return await WriteAsync(derivation.Record, derivation.Derived, derivation.Eligibility, ParticipantState.Active, command.RequestId, command.Etag);
+        return await WriteAsync(derivation.Record, derivation.Derived, derivation.Eligibility, ParticipantState.Active, requestId, etag);
     }
 
     /// <inheritdoc />
     public async Task<GrainReply> GetAsync(long revision)
     {
+        await EnsureLoadedAsync();
         if (_current is null)
         {
             return GrainReply.Fail(ReplyStatus.NotFound, "participant not found");
@@ -101,6 +140,7 @@ public sealed partial class ParticipantGrain(
     public async Task<GrainReply> WithdrawAsync(WithdrawParticipantCommand command)
     {
         ArgumentNullException.ThrowIfNull(command);
+        await EnsureLoadedAsync();
         if (_current is null)
         {
             return GrainReply.Fail(ReplyStatus.NotFound, "participant not found");
@@ -127,19 +167,8 @@ public sealed partial class ParticipantGrain(
         var expected = etagMatches ? currentRevision : -1;
         var now = time.GetUtcNow();
         var revision = currentRevision + 1;
-        var newEtag = MakeEtag(revision, now);
-        var participant = new Participant
-        {
-            Name = ResourceNames.Participant(_cohortId, _participantId),
-            Record = record,
-            Derived = derived,
-            Eligibility = eligibility,
-            Revision = revision,
-            Etag = newEtag,
-            State = state,
-            CreateTime = _current is null ? Timestamp.FromDateTimeOffset(now) : Participant.Parser.ParseFrom(_current.Payload).CreateTime,
-            UpdateTime = Timestamp.FromDateTimeOffset(now),
-        };
+        var participant = ParticipantWrites.Build(_cohortId, _participantId, record, derived, eligibility, state, revision, now, _current is null ? null : Participant.Parser.ParseFrom(_current.Payload).CreateTime);
+        var newEtag = participant.Etag;
         var payload = participant.ToByteArray();
         var storedState = state == ParticipantState.Withdrawn ? StoredParticipantState.Withdrawn : StoredParticipantState.Active;
         var write = new RevisionWrite(_cohortId, _participantId, expected, requestId, storedState, newEtag, payload, ResourceNames.ShardOf(_participantId, ShardCount), now);
@@ -152,13 +181,20 @@ public sealed partial class ParticipantGrain(
                 await DeliverAsync(participant, outcome.Seq, write.Shard, revision);
                 return GrainReply.Ok(payload, created: revision == 1);
             case WriteStatus.Duplicate:
+                if (_current is null)
+                {
+                    // Written while the participant looked absent (the import worker stored it meanwhile): learn its revision.
+                    await ReloadAsync();
+                }
+
                 var first = outcome.Revision == _current?.Revision ? _current : await store.GetRevisionAsync(_cohortId, _participantId, outcome.Revision);
                 return first is null
                     ? GrainReply.Fail(ReplyStatus.FailedPrecondition, "the request id was used for a revision that no longer exists")
                     : GrainReply.Ok(first.Payload, created: outcome.Revision == 1);
             default:
-                // Someone else wrote (for example a duplicate activation during a membership change): reload.
-                _current = await store.GetCurrentAsync(_cohortId, _participantId);
+                // Someone else wrote (for example a duplicate activation during a membership change, or the
+                // participant was stored after an import worker found it absent): reload.
+                await ReloadAsync();
                 return GrainReply.Fail(ReplyStatus.Aborted, etagMatches
                     ? "the participant was changed concurrently; read it again and retry with its etag"
                     : "the etag does not match the participant's current revision; read it again and retry with its etag");
@@ -186,16 +222,20 @@ public sealed partial class ParticipantGrain(
 
     private async Task<bool> IsDuplicateAsync(string requestId)
     {
-        if (requestId.Length == 0 || _current is null)
-        {
-            return false;
-        }
-
-        // A probe write with an impossible expected revision: Duplicate if seen before, Conflict otherwise; it never writes.
-        var probe = new RevisionWrite(_cohortId, _participantId, -1, requestId, _current.State, _current.Etag, [], 0, time.GetUtcNow());
-        var outcome = (await store.WriteAsync([probe]))[0];
-        return outcome.Status == WriteStatus.Duplicate;
+        // A read of the request log (it used to be a probe write through the store's single writer).
+        return requestId.Length > 0 && _current is not null
+            && await store.FindRequestAsync(_cohortId, _participantId, requestId) is not null;
     }
+
+    private async Task EnsureLoadedAsync()
+    {
+        if (_current is null)
+        {
+            await ReloadAsync();
+        }
+    }
+
+    private async Task ReloadAsync() => _current = await store.GetCurrentAsync(_cohortId, _participantId);
 
     private async Task<CohortSettings?> LoadSettingsAsync()
     {
@@ -215,12 +255,6 @@ public sealed partial class ParticipantGrain(
 
         _settings = Cohort.Parser.ParseFrom(stored.Payload).Settings ?? new CohortSettings();
         return _settings;
-    }
-
-    private string MakeEtag(long revision, DateTimeOffset now)
-    {
-        var bytes = SHA256.HashData(Encoding.UTF8.GetBytes($"{_cohortId}/{_participantId}/{revision}/{now.UtcTicks}"));
-        return $"{revision}-{Convert.ToHexStringLower(bytes, 0, 6)}";
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Analysis row delivery deferred to the outbox ({ExceptionType})")]

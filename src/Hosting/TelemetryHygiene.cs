@@ -20,6 +20,14 @@ public static class TelemetryHygiene
     /// <summary>Configuration key: write spans to the console too (tests and local debugging; no collector needed).</summary>
     public const string ConsoleTracesKey = "HomaBone:Telemetry:ConsoleTraces";
 
+    /// <summary>True when spans are exported (an OTLP endpoint or console traces is configured); otherwise none are recorded.</summary>
+    public static bool TracesExported(Microsoft.Extensions.Configuration.IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"])
+            || string.Equals(configuration[ConsoleTracesKey], "true", StringComparison.OrdinalIgnoreCase);
+    }
+
     /// <summary>Registers the <see cref="Pseudonymizer"/>, the redacting console formatter and span processor.</summary>
     public static void AddHomaBoneTelemetryHygiene(this WebApplicationBuilder builder, IOpenTelemetryBuilder otel)
     {
@@ -29,6 +37,11 @@ public static class TelemetryHygiene
         builder.Services.AddSingleton(pseudonymizer);
         builder.Logging.AddConsoleFormatter<RedactingConsoleFormatter, ConsoleFormatterOptions>();
         builder.Logging.AddConsole(o => o.FormatterName = RedactingConsoleFormatter.FormatterName);
+        if (!TracesExported(builder.Configuration))
+        {
+            return;
+        }
+
         otel.WithTracing(tracing =>
         {
             tracing.AddProcessor(new RedactingActivityProcessor(pseudonymizer));

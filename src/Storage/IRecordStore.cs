@@ -25,9 +25,20 @@ public interface IRecordStore
     /// <summary>Gets one revision of a participant, or null.</summary>
     Task<StoredRevision?> GetRevisionAsync(string cohortId, string participantId, long revision, CancellationToken cancellationToken = default);
 
+    /// <summary>The revision a request id produced for a participant, or null when it was never applied (a read).</summary>
+    Task<long?> FindRequestAsync(string cohortId, string participantId, string requestId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The current revision of each of <paramref name="participantIds"/> that is stored (one query per few hundred
+    /// ids); ids absent from the answer have no record. A bulk import uses it to spare never-seen participants a read.
+    /// </summary>
+    Task<IReadOnlyDictionary<string, long>> GetCurrentRevisionsAsync(string cohortId, IReadOnlyCollection<string> participantIds, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// Applies a batch of writes. Each write is checked and applied independently (a conflict in one
-    /// does not affect the others) but all are committed in one durable transaction (group commit).
+    /// does not affect the others) but all are committed in one durable transaction (group commit). A batch is
+    /// one unit of the group commit (one savepoint, one queue entry), so a caller with many records should pass
+    /// them together rather than call once per record.
     /// </summary>
     Task<IReadOnlyList<WriteOutcome>> WriteAsync(IReadOnlyList<RevisionWrite> writes, CancellationToken cancellationToken = default);
 

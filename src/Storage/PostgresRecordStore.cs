@@ -157,6 +157,38 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async Task<long?> FindRequestAsync(string cohortId, string participantId, string requestId, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand("SELECT revision FROM request_log WHERE cohort_id = $1 AND participant_id = $2 AND request_id = $3;");
+        command.Parameters.Add(Text(cohortId));
+        command.Parameters.Add(Text(participantId));
+        command.Parameters.Add(Text(requestId));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> GetCurrentRevisionsAsync(string cohortId, IReadOnlyCollection<string> participantIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(participantIds);
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (participantIds.Count == 0)
+        {
+            return result;
+        }
+
+        await using var command = _dataSource.CreateCommand("SELECT participant_id, revision FROM participants WHERE cohort_id = $1 AND participant_id = ANY($2::text[]);");
+        command.Parameters.Add(Text(cohortId));
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. participantIds], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            result[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return result;
+    }
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<StoredRevision>> ListCurrentAsync(string cohortId, string? afterParticipantId, int limit, bool includeWithdrawn, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand(RevisionSelect

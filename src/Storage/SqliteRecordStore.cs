@@ -18,6 +18,7 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private Task? _writerLoop;
+    private WriterStatements? _statements;
     private bool _initialized;
 
     /// <summary>Creates a store over the SQLite file at <paramref name="path"/> (its folder is created).</summary>
@@ -171,7 +172,55 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     public Task<IReadOnlyList<WriteOutcome>> WriteAsync(IReadOnlyList<RevisionWrite> writes, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(writes);
-        return EnqueueAsync<IReadOnlyList<WriteOutcome>>((connection, transaction) => ApplyWrites(connection, transaction, writes), cancellationToken);
+        return writes.Count == 0
+            ? Task.FromResult<IReadOnlyList<WriteOutcome>>([])
+            : EnqueueAsync<IReadOnlyList<WriteOutcome>>((_, _) => ApplyWrites(writes), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<long?> FindRequestAsync(string cohortId, string participantId, string requestId, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT revision FROM request_log WHERE cohort_id = $c AND participant_id = $p AND request_id = $q;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$p", participantId);
+        command.Parameters.AddWithValue("$q", requestId);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long revision ? revision : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyDictionary<string, long>> GetCurrentRevisionsAsync(string cohortId, IReadOnlyCollection<string> participantIds, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(participantIds);
+        var result = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (participantIds.Count == 0)
+        {
+            return result;
+        }
+
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        foreach (var chunk in participantIds.Chunk(500))
+        {
+            // One statement per 500 ids (SQLite allows 32,766 parameters).
+            await using var command = connection.CreateCommand();
+            var names = new string[chunk.Length];
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                names[i] = "$p" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                command.Parameters.AddWithValue(names[i], chunk[i]);
+            }
+
+            command.CommandText = "SELECT participant_id, revision FROM participants WHERE cohort_id = $c AND participant_id IN (" + string.Join(", ", names) + ");";
+            command.Parameters.AddWithValue("$c", cohortId);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                result[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+
+        return result;
     }
 
     /// <inheritdoc />
@@ -306,22 +355,19 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     public Task AcknowledgeOutboxAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
+        if (entries.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
         return EnqueueAsync<int>(
-            (connection, transaction) =>
+            (_, _) =>
             {
-                using var command = connection.CreateCommand();
-                command.Transaction = transaction;
-                command.CommandText = "DELETE FROM outbox WHERE cohort_id = $c AND participant_id = $p AND revision = $r;";
-                var c = command.Parameters.Add("$c", SqliteType.Text);
-                var p = command.Parameters.Add("$p", SqliteType.Text);
-                var r = command.Parameters.Add("$r", SqliteType.Integer);
                 var deleted = 0;
                 foreach (var entry in entries)
                 {
-                    c.Value = entry.CohortId;
-                    p.Value = entry.ParticipantId;
-                    r.Value = entry.Revision;
-                    deleted += command.ExecuteNonQuery();
+                    Bind(_statements!.DeleteOutbox, entry.CohortId, entry.ParticipantId, entry.Revision);
+                    deleted += _statements.DeleteOutbox.ExecuteNonQuery();
                 }
 
                 return deleted;
@@ -400,31 +446,39 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
         CREATE INDEX IF NOT EXISTS participants_shard ON participants(cohort_id, shard);
         """;
 
-    private static List<WriteOutcome> ApplyWrites(SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<RevisionWrite> writes)
+    private List<WriteOutcome> ApplyWrites(IReadOnlyList<RevisionWrite> writes)
     {
-        using var findRequest = Prepare(connection, transaction, "SELECT revision FROM request_log WHERE cohort_id = $c AND participant_id = $p AND request_id = $q;", "$c", "$p", "$q");
-        using var findCurrent = Prepare(connection, transaction, "SELECT revision FROM participants WHERE cohort_id = $c AND participant_id = $p;", "$c", "$p");
-        using var insertRevision = Prepare(connection, transaction, "INSERT INTO participant_revisions(cohort_id, participant_id, revision, state, etag, payload, update_time, seq) VALUES ($c, $p, $r, $s, $e, $b, $t, $q);", "$c", "$p", "$r", "$s", "$e", "$b", "$t", "$q");
-        using var nextSeq = Prepare(connection, transaction, "INSERT INTO cohort_counters(cohort_id, seq) VALUES ($c, 1) ON CONFLICT(cohort_id) DO UPDATE SET seq = seq + 1 RETURNING seq;", "$c");
-        using var upsertHead = Prepare(connection, transaction, "INSERT INTO participants(cohort_id, participant_id, revision, state, shard, create_time) VALUES ($c, $p, $r, $s, $h, $t) ON CONFLICT(cohort_id, participant_id) DO UPDATE SET revision = excluded.revision, state = excluded.state;", "$c", "$p", "$r", "$s", "$h", "$t");
-        using var insertRequest = Prepare(connection, transaction, "INSERT INTO request_log(cohort_id, participant_id, request_id, revision) VALUES ($c, $p, $q, $r);", "$c", "$p", "$q", "$r");
-        using var insertOutbox = Prepare(connection, transaction, "INSERT INTO outbox(cohort_id, participant_id, revision, shard) VALUES ($c, $p, $r, $h);", "$c", "$p", "$r", "$h");
-
+        // Runs on the writer loop only, inside its transaction, with the statements it prepared once.
+        var st = _statements!;
+        var (findRequest, insertRevision, nextSeq) = (st.FindRequest, st.InsertRevision, st.NextSeq);
+        var (upsertHead, insertRequest, insertOutbox) = (st.UpsertHead, st.InsertRequest, st.InsertOutbox);
         var outcomes = new List<WriteOutcome>(writes.Count);
         foreach (var w in writes)
         {
-            if (w.RequestId.Length > 0)
+            // One statement answers both checks: the revision the request id produced (if any) and the current one.
+            Bind(findRequest, w.CohortId, w.ParticipantId, w.RequestId);
+            long? previous = null;
+            var current = 0L;
+            using (var reader = findRequest.ExecuteReader())
             {
-                Bind(findRequest, w.CohortId, w.ParticipantId, w.RequestId);
-                if (findRequest.ExecuteScalar() is long previous)
+                reader.Read();
+                if (!reader.IsDBNull(0))
                 {
-                    outcomes.Add(new WriteOutcome(WriteStatus.Duplicate, previous));
-                    continue;
+                    previous = reader.GetInt64(0);
+                }
+
+                if (!reader.IsDBNull(1))
+                {
+                    current = reader.GetInt64(1);
                 }
             }
 
-            Bind(findCurrent, w.CohortId, w.ParticipantId);
-            var current = findCurrent.ExecuteScalar() is long c ? c : 0L;
+            if (w.RequestId.Length > 0 && previous is { } first)
+            {
+                outcomes.Add(new WriteOutcome(WriteStatus.Duplicate, first));
+                continue;
+            }
+
             if (current != w.ExpectedCurrentRevision)
             {
                 outcomes.Add(new WriteOutcome(WriteStatus.Conflict, current));
@@ -453,16 +507,16 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
         return outcomes;
     }
 
-    private static SqliteCommand Prepare(SqliteConnection connection, SqliteTransaction transaction, string sql, params string[] parameters)
+    private static SqliteCommand Prepare(SqliteConnection connection, string sql, params string[] parameters)
     {
         var command = connection.CreateCommand();
-        command.Transaction = transaction;
         command.CommandText = sql;
         foreach (var name in parameters)
         {
             command.Parameters.Add(new SqliteParameter { ParameterName = name });
         }
 
+        command.Prepare();
         return command;
     }
 
@@ -494,6 +548,11 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
         await using var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync().ConfigureAwait(false);
         await ExecuteAsync(connection, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", CancellationToken.None).ConfigureAwait(false);
+
+        // The writer's statements are prepared once for the life of the loop (not once per caller): preparing
+        // them per write cost more than executing them.
+        using var statements = new WriterStatements(connection);
+        _statements = statements;
         var batch = new List<PendingWrite>();
         while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
         {
@@ -508,20 +567,21 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
             try
             {
                 using var transaction = connection.BeginTransaction(deferred: false);
+                statements.Attach(transaction);
                 for (var i = 0; i < batch.Count; i++)
                 {
-                    // Each caller's work runs in its own savepoint: one failing write is rolled back alone.
-                    transaction.Save("w");
+                    // Each caller's work runs in its own savepoint: one failing write (or batch of writes) is rolled back alone.
+                    statements.Savepoint.ExecuteNonQuery();
                     try
                     {
                         results[i] = batch[i].Work(connection, transaction);
-                        transaction.Release("w");
+                        statements.Release.ExecuteNonQuery();
                     }
                     catch (SqliteException ex)
                     {
                         failures[i] = ex;
-                        transaction.Rollback("w");
-                        transaction.Release("w");
+                        statements.RollbackTo.ExecuteNonQuery();
+                        statements.Release.ExecuteNonQuery();
                     }
                 }
 
@@ -549,6 +609,8 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
                 }
             }
         }
+
+        _statements = null;
     }
 
     private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
@@ -597,6 +659,54 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     };
 
     private static DateTimeOffset FromTicks(long ticks) => new(ticks, TimeSpan.Zero);
+
+    /// <summary>The writer loop's prepared statements, reused across its transactions.</summary>
+    private sealed class WriterStatements(SqliteConnection connection) : IDisposable
+    {
+        public SqliteCommand FindRequest { get; } = Prepare(
+            connection,
+            "SELECT (SELECT revision FROM request_log WHERE cohort_id = $c AND participant_id = $p AND request_id = $q), (SELECT revision FROM participants WHERE cohort_id = $c AND participant_id = $p);",
+            "$c",
+            "$p",
+            "$q");
+
+        public SqliteCommand InsertRevision { get; } = Prepare(connection, "INSERT INTO participant_revisions(cohort_id, participant_id, revision, state, etag, payload, update_time, seq) VALUES ($c, $p, $r, $s, $e, $b, $t, $q);", "$c", "$p", "$r", "$s", "$e", "$b", "$t", "$q");
+
+        public SqliteCommand NextSeq { get; } = Prepare(connection, "INSERT INTO cohort_counters(cohort_id, seq) VALUES ($c, 1) ON CONFLICT(cohort_id) DO UPDATE SET seq = seq + 1 RETURNING seq;", "$c");
+
+        public SqliteCommand UpsertHead { get; } = Prepare(connection, "INSERT INTO participants(cohort_id, participant_id, revision, state, shard, create_time) VALUES ($c, $p, $r, $s, $h, $t) ON CONFLICT(cohort_id, participant_id) DO UPDATE SET revision = excluded.revision, state = excluded.state;", "$c", "$p", "$r", "$s", "$h", "$t");
+
+        public SqliteCommand InsertRequest { get; } = Prepare(connection, "INSERT INTO request_log(cohort_id, participant_id, request_id, revision) VALUES ($c, $p, $q, $r);", "$c", "$p", "$q", "$r");
+
+        public SqliteCommand InsertOutbox { get; } = Prepare(connection, "INSERT INTO outbox(cohort_id, participant_id, revision, shard) VALUES ($c, $p, $r, $h);", "$c", "$p", "$r", "$h");
+
+        public SqliteCommand DeleteOutbox { get; } = Prepare(connection, "DELETE FROM outbox WHERE cohort_id = $c AND participant_id = $p AND revision = $r;", "$c", "$p", "$r");
+
+        public SqliteCommand Savepoint { get; } = Prepare(connection, "SAVEPOINT w;");
+
+        public SqliteCommand Release { get; } = Prepare(connection, "RELEASE w;");
+
+        public SqliteCommand RollbackTo { get; } = Prepare(connection, "ROLLBACK TO w;");
+
+        private IEnumerable<SqliteCommand> All => [FindRequest, InsertRevision, NextSeq, UpsertHead, InsertRequest, InsertOutbox, DeleteOutbox, Savepoint, Release, RollbackTo];
+
+        /// <summary>Microsoft.Data.Sqlite requires a command's transaction to be the connection's current one.</summary>
+        public void Attach(SqliteTransaction transaction)
+        {
+            foreach (var command in All)
+            {
+                command.Transaction = transaction;
+            }
+        }
+
+        public void Dispose()
+        {
+            foreach (var command in All)
+            {
+                command.Dispose();
+            }
+        }
+    }
 
     private sealed record PendingWrite(Func<SqliteConnection, SqliteTransaction, object?> Work)
     {

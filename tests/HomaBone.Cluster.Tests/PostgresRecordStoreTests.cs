@@ -53,6 +53,49 @@ public sealed class PostgresRecordStoreTests(Infrastructure infrastructure) : IA
     }
 
     [Fact]
+    public async Task WriteAsync_OneBatchOfMixedOutcomes_EachJudgedAloneOneSeqPerStoredWrite()
+    {
+        Assert.Equal(WriteStatus.Stored, (await _store.WriteAsync([Write("old", 0, "r-old", [1])]))[0].Status);
+
+        // One batch (one unit of the group commit): new, a retried request id, a stale expected revision, new again.
+        var outcomes = await _store.WriteAsync([Write("n1", 0, "r-n1", [2]), Write("old", 1, "r-old", [3]), Write("old", 0, "r-x", [4]), Write("n2", 0, "r-n2", [5])]);
+
+        Assert.Equal([WriteStatus.Stored, WriteStatus.Duplicate, WriteStatus.Conflict, WriteStatus.Stored], outcomes.Select(o => o.Status));
+        Assert.Equal([1L, 1L, 1L, 1L], outcomes.Select(o => o.Revision));
+        Assert.Equal([2L, 3L], new[] { outcomes[0].Seq, outcomes[3].Seq });
+        Assert.Equal(3L, await _store.CurrentSeqAsync("c"));
+        Assert.Equal(3, (await _store.PendingOutboxAsync("c", 100)).Count);
+
+        // Retrying the whole batch stores nothing more.
+        var retry = await _store.WriteAsync([Write("n1", 0, "r-n1", [2]), Write("n2", 0, "r-n2", [5])]);
+        Assert.All(retry, o => Assert.Equal((WriteStatus.Duplicate, 1L), (o.Status, o.Revision)));
+        Assert.Equal(3L, await _store.CurrentSeqAsync("c"));
+        Assert.Equal((3L, 0L), await _store.CountAsync("c"));
+    }
+
+    [Fact]
+    public async Task FindRequestAndCurrentRevisions_AreReadsOfWhatWasWritten()
+    {
+        var ids = Enumerable.Range(0, 1200).Select(i => $"p{i:D4}").ToList();
+        await _store.WriteAsync([.. ids.Where((_, i) => i % 3 == 0).Select(id => Write(id, 0, "r-" + id, [1]))]);
+        await _store.WriteAsync([Write("p0000", 1, "second", [2])]);
+
+        Assert.Equal(2L, await _store.FindRequestAsync("c", "p0000", "second"));
+        Assert.Equal(1L, await _store.FindRequestAsync("c", "p0000", "r-p0000"));
+        Assert.Null(await _store.FindRequestAsync("c", "p0000", "never"));
+        Assert.Null(await _store.FindRequestAsync("c", "p0001", "r-p0000"));
+
+        // More ids than one statement takes: every stored one with its current revision, the others absent.
+        var current = await _store.GetCurrentRevisionsAsync("c", ids);
+        Assert.Equal(400, current.Count);
+        Assert.Equal(2L, current["p0000"]);
+        Assert.Equal(1L, current["p1197"]);
+        Assert.False(current.ContainsKey("p0001"));
+        Assert.Empty(await _store.GetCurrentRevisionsAsync("other", ids));
+        Assert.Empty(await _store.GetCurrentRevisionsAsync("c", []));
+    }
+
+    [Fact]
     public async Task WriteAsync_DuplicateRequestId_IsDuplicateWithTheFirstRevision()
     {
         Assert.Equal(WriteStatus.Stored, (await _store.WriteAsync([Write("p", 0, "first", [1])]))[0].Status);

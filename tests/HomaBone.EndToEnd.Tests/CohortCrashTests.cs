@@ -23,8 +23,11 @@ public sealed class CohortCrashTests
             await first.StartAsync();
             await CreateCohortAsync(first);
             await ImportAsync(first, Cohort.Take(Cohort.Count / 2));
-            var inFlight = ImportAsync(first, Cohort.Skip(Cohort.Count / 2).Take(300));
-            await Task.Delay(150);
+            // Killed once the first batch of an open import stream is answered, while the next one is being imported
+            // (a fixed delay no longer lands mid-ingest: the whole import can finish within it).
+            var firstAnswer = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var inFlight = ImportAsync(first, Cohort.Skip(Cohort.Count / 2).Take(300), firstAnswer);
+            await firstAnswer.Task.WaitAsync(TimeSpan.FromSeconds(60));
             first.Kill();
             await Assert.ThrowsAnyAsync<Exception>(() => inFlight);
         }
@@ -60,7 +63,8 @@ public sealed class CohortCrashTests
         });
     }
 
-    private static async Task ImportAsync(ServiceProcess service, IEnumerable<SyntheticParticipant> participants)
+    /// <summary>Imports in batches of 100; with <paramref name="firstAnswer"/>, signals it and keeps the stream open.</summary>
+    private static async Task ImportAsync(ServiceProcess service, IEnumerable<SyntheticParticipant> participants, TaskCompletionSource? firstAnswer = null)
     {
         var client = new ParticipantService.ParticipantServiceClient(service.CreateChannel());
         using var call = client.ImportParticipants();
@@ -70,6 +74,7 @@ public sealed class CohortCrashTests
             await foreach (var response in call.ResponseStream.ReadAllAsync())
             {
                 results.AddRange(response.Results);
+                firstAnswer?.TrySetResult();
             }
 
             return results;
@@ -81,7 +86,10 @@ public sealed class CohortCrashTests
             await call.RequestStream.WriteAsync(request);
         }
 
-        await call.RequestStream.CompleteAsync();
+        if (firstAnswer is null)
+        {
+            await call.RequestStream.CompleteAsync();
+        }
         var all = await reading;
         Assert.All(all, r => Assert.Equal(0, r.Status.Code));
     }

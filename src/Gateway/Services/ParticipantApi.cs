@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Google.Protobuf;
 using Google.Rpc;
 using Grpc.Core;
@@ -10,6 +11,7 @@ namespace HomaBone.Gateway.Services;
 internal sealed class ParticipantApi(IGrainFactory grains) : ParticipantService.ParticipantServiceBase
 {
     private const int MaxImportBatch = 1000;
+    private const int MaxBatchesInFlight = 2;
     private const int MaxRequestIdLength = 128;
 
     public override async Task<UpsertParticipantResponse> UpsertParticipant(UpsertParticipantRequest request, ServerCallContext context)
@@ -109,63 +111,137 @@ internal sealed class ParticipantApi(IGrainFactory grains) : ParticipantService.
     {
         string? streamCohort = null;
         long index = 0;
-        await foreach (var batch in requestStream.ReadAllAsync(context.CancellationToken))
+
+        // Up to MaxBatchesInFlight batches of a stream are imported at once (the store's group commit then takes
+        // more records per fsync) while one loop answers them in stream order. A batch naming a participant of an
+        // earlier batch still being imported waits for it, so a participant's records apply in stream order.
+        using var slots = new SemaphoreSlim(MaxBatchesInFlight);
+        using var failed = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken);
+        var answers = Channel.CreateUnbounded<(Task<ImportResult[]> Results, HashSet<string> ParticipantIds)>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        var unfinished = new List<(Task<ImportResult[]> Results, HashSet<string> ParticipantIds)>();
+        var answering = Task.Run(async () =>
         {
-            if (!ResourceNames.TryParseCohort(batch.Parent, out var cohortId))
+            try
             {
-                GrpcErrors.ThrowInvalid("the import batch is invalid", [new("parent", $"must be cohorts/{{cohort}} with a cohort id of {ResourceNames.CohortIdRule}")]);
+                await foreach (var batch in answers.Reader.ReadAllAsync(CancellationToken.None))
+                {
+                    var response = new ImportParticipantsResponse();
+                    response.Results.AddRange(await batch.Results);
+                    await responseStream.WriteAsync(response, failed.Token);
+                    slots.Release();
+                }
             }
-
-            if (streamCohort is null)
+            catch
             {
-                await EnsureCohortAsync(cohortId);
-                streamCohort = cohortId;
+                await failed.CancelAsync();
+                throw;
             }
-            else if (streamCohort != cohortId)
-            {
-                GrpcErrors.ThrowInvalid("the import batch is invalid", [new("parent", "every message of an import stream must name the same cohort")]);
-            }
+        });
 
-            if (batch.Entries.Count > MaxImportBatch)
-            {
-                GrpcErrors.ThrowInvalid("the import batch is invalid", [new("entries", $"at most {MaxImportBatch} entries per message; got {batch.Entries.Count}")]);
-            }
-
-            var tasks = new Task<ImportResult>[batch.Entries.Count];
-            for (var i = 0; i < batch.Entries.Count; i++)
-            {
-                tasks[i] = ImportOneAsync(cohortId, batch.Entries[i], index + i);
-            }
-
-            var response = new ImportParticipantsResponse();
-            response.Results.AddRange(await Task.WhenAll(tasks));
-            index += batch.Entries.Count;
-            await responseStream.WriteAsync(response, context.CancellationToken);
-        }
-    }
-
-    private async Task<ImportResult> ImportOneAsync(string cohortId, ImportEntry entry, long index)
-    {
-        var result = new ImportResult { Index = index };
-        var violations = new List<Grains.FieldViolation>();
-        if (!ResourceNames.IsValidParticipantId(entry.ParticipantId))
-        {
-            violations.Add(new("participant_id", $"must be {ResourceNames.ParticipantIdRule}"));
-        }
-
-        CheckRequestId(entry.RequestId, "request_id", violations);
-        if (violations.Count > 0)
-        {
-            result.Status = GrpcErrors.Invalid("the record is invalid", violations).GetRpcStatus() ?? new Google.Rpc.Status { Code = (int)Code.InvalidArgument };
-            return result;
-        }
-
-        result.Name = ResourceNames.Participant(cohortId, entry.ParticipantId);
         try
         {
-            var reply = await grains.GetGrain<IParticipantGrain>(ParticipantKey.For(cohortId, entry.ParticipantId))
-                .UpsertAsync(new UpsertParticipantCommand((entry.Record ?? new ParticipantRecord()).ToByteArray(), entry.RequestId, string.Empty));
-            if (reply.Status == ReplyStatus.Ok && reply.Payload is not null)
+            await foreach (var batch in requestStream.ReadAllAsync(failed.Token))
+            {
+                if (!ResourceNames.TryParseCohort(batch.Parent, out var cohortId))
+                {
+                    GrpcErrors.ThrowInvalid("the import batch is invalid", [new("parent", $"must be cohorts/{{cohort}} with a cohort id of {ResourceNames.CohortIdRule}")]);
+                }
+
+                if (streamCohort is null)
+                {
+                    await EnsureCohortAsync(cohortId);
+                    streamCohort = cohortId;
+                }
+                else if (streamCohort != cohortId)
+                {
+                    GrpcErrors.ThrowInvalid("the import batch is invalid", [new("parent", "every message of an import stream must name the same cohort")]);
+                }
+
+                if (batch.Entries.Count > MaxImportBatch)
+                {
+                    GrpcErrors.ThrowInvalid("the import batch is invalid", [new("entries", $"at most {MaxImportBatch} entries per message; got {batch.Entries.Count}")]);
+                }
+
+                await slots.WaitAsync(failed.Token);
+                var participantIds = batch.Entries.Select(e => e.ParticipantId).ToHashSet(StringComparer.Ordinal);
+                unfinished.RemoveAll(f => f.Results.IsCompleted);
+                foreach (var earlier in unfinished.Where(f => f.ParticipantIds.Overlaps(participantIds)).ToList())
+                {
+                    await earlier.Results;
+                }
+
+                var entry = (ImportBatchAsync(cohortId, batch, index), participantIds);
+                unfinished.Add(entry);
+                answers.Writer.TryWrite(entry);
+                index += batch.Entries.Count;
+            }
+        }
+        finally
+        {
+            // The batches already started are answered (or, when the stream failed, at least finished) before the
+            // call ends.
+            answers.Writer.TryComplete();
+            await answering.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        await answering;
+    }
+
+    /// <summary>
+    /// Checks each entry's shape, then sends the valid ones in one call to the silo's import worker, which routes each
+    /// record through its participant grain. A bad record gets its own status; the others are imported.
+    /// </summary>
+    private async Task<ImportResult[]> ImportBatchAsync(string cohortId, ImportParticipantsRequest batch, long index)
+    {
+        var results = new ImportResult[batch.Entries.Count];
+        var items = new List<ImportItem>(batch.Entries.Count);
+        var positions = new List<int>(batch.Entries.Count);
+        for (var i = 0; i < batch.Entries.Count; i++)
+        {
+            var entry = batch.Entries[i];
+            var result = results[i] = new ImportResult { Index = index + i };
+            var violations = new List<Grains.FieldViolation>();
+            if (!ResourceNames.IsValidParticipantId(entry.ParticipantId))
+            {
+                violations.Add(new("participant_id", $"must be {ResourceNames.ParticipantIdRule}"));
+            }
+
+            CheckRequestId(entry.RequestId, "request_id", violations);
+            if (violations.Count > 0)
+            {
+                result.Status = GrpcErrors.Invalid("the record is invalid", violations).GetRpcStatus() ?? new Google.Rpc.Status { Code = (int)Code.InvalidArgument };
+                continue;
+            }
+
+            result.Name = ResourceNames.Participant(cohortId, entry.ParticipantId);
+            items.Add(new ImportItem(entry.ParticipantId, (entry.Record ?? new ParticipantRecord()).ToByteArray(), entry.RequestId));
+            positions.Add(i);
+        }
+
+        if (items.Count == 0)
+        {
+            return results;
+        }
+
+        IReadOnlyList<GrainReply?> replies;
+        try
+        {
+            replies = await grains.GetGrain<IParticipantImportGrain>(0).ImportAsync(cohortId, items);
+        }
+        catch (Exception ex) when (ex is TimeoutException or Orleans.Runtime.OrleansException)
+        {
+            replies = new GrainReply?[items.Count];
+        }
+
+        for (var k = 0; k < positions.Count; k++)
+        {
+            var result = results[positions[k]];
+            var reply = replies[k];
+            if (reply is null)
+            {
+                result.Status = new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "the cluster did not store this record; retry it with the same request_id" };
+            }
+            else if (reply.Status == ReplyStatus.Ok && reply.Payload is not null)
             {
                 var participant = Participant.Parser.ParseFrom(reply.Payload);
                 result.Status = new Google.Rpc.Status { Code = (int)Code.Ok };
@@ -177,12 +253,8 @@ internal sealed class ParticipantApi(IGrainFactory grains) : ParticipantService.
                 result.Status = GrpcErrors.ToStatus(reply);
             }
         }
-        catch (Exception ex) when (ex is TimeoutException or Orleans.Runtime.OrleansException)
-        {
-            result.Status = new Google.Rpc.Status { Code = (int)Code.Unavailable, Message = "the cluster did not store this record; retry it with the same request_id" };
-        }
 
-        return result;
+        return results;
     }
 
     private async Task EnsureCohortAsync(string cohortId)
