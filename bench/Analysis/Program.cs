@@ -45,8 +45,21 @@ foreach (var eligible in sizes)
     import.Stop();
 
     // The first version builds the incremental state from the shards' rows.
+    // (At 1M this outlasts one call's deadline; the publication goes on in the cohort grain, so ask again.)
     var first = Stopwatch.StartNew();
-    await AskAllAsync(cohorts);
+    while (true)
+    {
+        try
+        {
+            await AskAllAsync(cohorts);
+            break;
+        }
+        catch (RpcException ex) when (ex.StatusCode == StatusCode.DeadlineExceeded && first.Elapsed < TimeSpan.FromMinutes(10))
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"first version still being built after {first.Elapsed.TotalSeconds:F0} s; asking again"));
+        }
+    }
+
     first.Stop();
 
     // Each round: min_changes_per_version (5) corrections make a new version; then every analysis RPC is asked.

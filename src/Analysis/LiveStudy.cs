@@ -118,8 +118,25 @@ public sealed class LiveStudy : IStudySource
     public static LiveStudy Build(CohortSettings settings, IEnumerable<(AnalysisRow Row, long UpdateTicks)> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
+        var list = rows as IReadOnlyList<(AnalysisRow Row, long UpdateTicks)> ?? [.. rows];
         var live = new LiveStudy(settings);
-        foreach (var (row, ticks) in rows)
+
+        // The cut points first (from the analysed rows' exposures), so every row enters its final group once
+        // instead of entering group 0 and moving at Complete.
+        var exposure = new OrderStatisticTree(0);
+        long id = 0;
+        foreach (var (row, _) in list)
+        {
+            if (row.Active && row.Eligible && !double.IsNaN(row.Values[live._exposure]))
+            {
+                exposure.Insert(id++, row.Values[live._exposure], []);
+            }
+        }
+
+        live._exposureTree = exposure;
+        live.Cuts = live.ComputeCuts();
+        live._exposureTree = new OrderStatisticTree(0);
+        foreach (var (row, ticks) in list)
         {
             live.Apply(row, ticks);
         }

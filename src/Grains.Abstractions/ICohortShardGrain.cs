@@ -12,6 +12,10 @@ public interface ICohortShardGrain : IGrainWithStringKey
     [Alias("Apply")]
     Task<bool> ApplyAsync(ShardRow row);
 
+    /// <summary>Applies rows in order, each as <see cref="ApplyAsync"/> (one call for a bulk import's rows of this shard); returns how many were applied.</summary>
+    [Alias("ApplyBatch")]
+    Task<int> ApplyBatchAsync(IReadOnlyList<ShardRow> rows);
+
     /// <summary>
     /// The shard's rows as of change <paramref name="asOfSeq"/>, or null when the shard cannot answer
     /// exactly for that change (it holds a newer revision whose predecessor it no longer has).

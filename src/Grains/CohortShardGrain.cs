@@ -72,6 +72,19 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
     }
 
     /// <inheritdoc />
+    public async Task<int> ApplyBatchAsync(IReadOnlyList<ShardRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var applied = 0;
+        foreach (var row in rows)
+        {
+            applied += await ApplyAsync(row) ? 1 : 0;
+        }
+
+        return applied;
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<ShardRow>?> GetRowsAsync(long asOfSeq)
     {
         var result = new List<ShardRow>(_rows.Count);

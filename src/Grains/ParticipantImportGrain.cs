@@ -185,14 +185,15 @@ public sealed partial class ParticipantImportGrain(
             return;
         }
 
-        var acknowledged = new OutboxEntry?[rows.Count];
-        await Task.WhenAll(rows.Select(async (r, k) =>
+        // One call per shard with that shard's rows, in the batch's order.
+        var acknowledged = new List<OutboxEntry>[ParticipantGrain.ShardCount];
+        await Task.WhenAll(rows.GroupBy(r => r.Shard).Select(async group =>
         {
             try
             {
-                var row = AnalysisRows.FromParticipant(r.Participant, r.ParticipantId, r.Outcome.Seq, settings);
-                await GrainFactory.GetGrain<ICohortShardGrain>(ShardKey.For(cohortId, r.Shard)).ApplyAsync(row);
-                acknowledged[k] = new OutboxEntry(cohortId, r.ParticipantId, r.Outcome.Revision, r.Shard);
+                var shardRows = group.Select(r => AnalysisRows.FromParticipant(r.Participant, r.ParticipantId, r.Outcome.Seq, settings)).ToList();
+                await GrainFactory.GetGrain<ICohortShardGrain>(ShardKey.For(cohortId, group.Key)).ApplyBatchAsync(shardRows);
+                acknowledged[group.Key] = [.. group.Select(r => new OutboxEntry(cohortId, r.ParticipantId, r.Outcome.Revision, r.Shard))];
             }
             catch (Exception ex) when (ex is TimeoutException or OrleansException or InvalidOperationException)
             {
@@ -203,7 +204,7 @@ public sealed partial class ParticipantImportGrain(
         // The acknowledgement is not awaited: the records are durable and delivered, and an entry left pending only
         // means the cohort grain's drain delivers it once more (idempotent). Waiting would add a second commit's
         // latency to every batch.
-        _ = AcknowledgeAsync([.. acknowledged.OfType<OutboxEntry>()]);
+        _ = AcknowledgeAsync([.. acknowledged.Where(a => a is not null).SelectMany(a => a)]);
     }
 
     private async Task AcknowledgeAsync(OutboxEntry[] entries)
