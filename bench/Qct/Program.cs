@@ -9,14 +9,44 @@ using HomaBone.Contracts.V1;
 // A 512x512x101 CT series of the digital phantom (1-mm slices, written by pydicom) and its 512x512x101 label series
 // analysed end to end through gRPC (QctService.AnalyzeSeries, 1 MiB chunks) against the real service process, and
 // the same files read by pydicom + numpy in the same run.
-// Usage: dotnet run -c Release --project bench/Qct [-- runs [pixel-mm]]; pixel-mm "0.8,0.75" (default: a clinical
-// field of view, 410 x 384 mm) or e.g. "0.25,0.25" (the phantom fills most of the matrix: 9 times the bone voxels).
+// Usage: dotnet run -c Release --project bench/Qct [-- runs [pixel-mm] [--warmups N] [--service-env NAME=VALUE]...
+// [--series DIR]]; pixel-mm "0.8,0.75" (default: a clinical field of view, 410 x 384 mm) or e.g. "0.25,0.25" (the
+// phantom fills most of the matrix: 9 times the bone voxels). --service-env sets a variable for the service process
+// only (e.g. DOTNET_TieredCompilation=0); --series reuses (or writes once into) a folder instead of a fresh one.
 const int ChunkBytes = 1 << 20;
-var runs = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 3;
-var pixelMm = args.Length > 1 ? args[1] : "0.8,0.75";
+var positional = new List<string>();
+var serviceEnv = new List<(string Name, string Value)>();
+var warmups = 1;
+string? seriesFolder = null;
+for (var i = 0; i < args.Length; i++)
+{
+    switch (args[i])
+    {
+        case "--warmups":
+            warmups = int.Parse(args[++i], CultureInfo.InvariantCulture);
+            break;
+        case "--service-env":
+            var pair = args[++i].Split('=', 2);
+            serviceEnv.Add((pair[0], pair[1]));
+            break;
+        case "--series":
+            seriesFolder = args[++i];
+            break;
+        default:
+            positional.Add(args[i]);
+            break;
+    }
+}
+
+var runs = positional.Count > 0 ? int.Parse(positional[0], CultureInfo.InvariantCulture) : 3;
+var pixelMm = positional.Count > 1 ? positional[1] : "0.8,0.75";
 var root = FindRoot();
-var folder = Directory.CreateTempSubdirectory("homabone-qct-bench-").FullName;
-Run("/usr/bin/python3", Path.Combine(root, "tests", "HomaBone.Qct.Tests", "Scripts", "make_phantom.py"), folder, "1", "8", "--matrix", "512", "--pixel-mm", pixelMm);
+var folder = seriesFolder ?? Directory.CreateTempSubdirectory("homabone-qct-bench-").FullName;
+if (!Directory.Exists(Path.Combine(folder, "ct")))
+{
+    Run("/usr/bin/python3", Path.Combine(root, "tests", "HomaBone.Qct.Tests", "Scripts", "make_phantom.py"), folder, "1", "8", "--matrix", "512", "--pixel-mm", pixelMm);
+}
+
 var files = Directory.GetFiles(Path.Combine(folder, "ct"), "*.dcm").Select(p => (p, SeriesFileKind.Ct))
     .Concat(Directory.GetFiles(Path.Combine(folder, "labels"), "*.dcm").Select(p => (p, SeriesFileKind.Label))).ToList();
 var bytes = files.Sum(f => new FileInfo(f.p).Length);
@@ -24,17 +54,29 @@ var bytes = files.Sum(f => new FileInfo(f.p).Length);
 var grpcPort = FreePort();
 var data = Directory.CreateTempSubdirectory("homabone-qct-bench-data-").FullName;
 var gateway = Path.Combine(root, "src", "Gateway", "bin", "Release", "net10.0", "HomaBone.Gateway.dll");
-using var service = Process.Start(new ProcessStartInfo("dotnet", [gateway, "--contentRoot", Path.Combine(root, "src", "Gateway"), $"--HomaBone:DataDirectory={data}",
+var serviceStart = new ProcessStartInfo("dotnet", [gateway, "--contentRoot", Path.Combine(root, "src", "Gateway"), $"--HomaBone:DataDirectory={data}",
     $"--HomaBone:GrpcPort={grpcPort}", $"--HomaBone:HttpPort={FreePort()}", $"--HomaBone:SiloPort={FreePort()}", $"--HomaBone:OrleansGatewayPort={FreePort()}", "--Logging:LogLevel:Default=Warning"])
-{ RedirectStandardOutput = true, RedirectStandardError = true })!;
+{ RedirectStandardOutput = true, RedirectStandardError = true };
+foreach (var (name, value) in serviceEnv)
+{
+    serviceStart.Environment[name] = value;
+}
+
+using var service = Process.Start(serviceStart)!;
+service.OutputDataReceived += (_, _) => { };
+service.ErrorDataReceived += (_, _) => { };
+service.BeginOutputReadLine();
+service.BeginErrorReadLine();
 try
 {
     using var channel = GrpcChannel.ForAddress($"http://127.0.0.1:{grpcPort}", new GrpcChannelOptions { MaxReceiveMessageSize = 64 << 20 });
     var client = new QctService.QctServiceClient(channel);
     var times = new List<double>();
-    for (var run = 0; run < runs + 1; run++)
+    var uploads = new List<double>();
+    for (var run = 0; run < runs + warmups; run++)
     {
         var sw = Stopwatch.StartNew();
+        var uploaded = 0.0;
         AnalyzeSeriesResponse? response = null;
         for (var attempt = 0; response is null; attempt++)
         {
@@ -54,27 +96,33 @@ try
                 }
 
                 await call.RequestStream.CompleteAsync();
+                uploaded = sw.Elapsed.TotalSeconds; // every byte sent and the stream closed: the upload alone
                 response = await call.ResponseAsync;
             }
-            catch (Grpc.Core.RpcException) when (attempt < 60 && run == 0)
+            catch (Grpc.Core.RpcException) when (attempt < 120 && run == 0)
             {
                 await Task.Delay(500); // the service is still starting
                 sw.Restart();
             }
         }
 
-        if (run > 0)
+        if (run >= warmups)
         {
-            times.Add(sw.Elapsed.TotalSeconds); // run 0 warms up the service (JIT)
+            times.Add(sw.Elapsed.TotalSeconds); // the first runs warm up the service (JIT)
+            uploads.Add(uploaded);
         }
     }
 
+    var inOrder = string.Join(' ', times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)));
+    var uploadsInOrder = string.Join(' ', uploads.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)));
     times.Sort();
+    uploads.Sort();
     var ours = times[times.Count / 2];
+    var upload = uploads[uploads.Count / 2];
     var reference = Run("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "read_pydicom.py"), folder);
     var pydicom = double.Parse(reference.Split('\n').First(l => l.StartsWith("pydicom_seconds=", StringComparison.Ordinal))["pydicom_seconds=".Length..].Split(' ')[0], CultureInfo.InvariantCulture);
-    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours,runs_s");
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{pydicom:F2},{pydicom / ours:F2},{string.Join(' ', times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)))}"));
+    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,upload_s,upload_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours,runs_s,uploads_s");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{upload:F2},{bytes / 1e6 / upload:F1},{pydicom:F2},{pydicom / ours:F2},{inOrder},{uploadsInOrder}"));
 }
 finally
 {

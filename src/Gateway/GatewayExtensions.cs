@@ -24,6 +24,15 @@ public static class GatewayExtensions
             grpc.EnableDetailedErrors = false;
         }).AddJsonTranscoding();
         builder.Services.AddGrpcReflection();
+        // HTTP/2 receive windows (Kestrel's defaults: 1 MiB per connection, 768 KiB per stream). Client-streaming
+        // uploads (QctService.AnalyzeSeries, ~100 MB) stall on WINDOW_UPDATE round trips with the defaults; these let a
+        // client send one message of the largest accepted size (16 MiB) per connection without waiting. Bounds
+        // what one connection can buffer; request size limits are unchanged (docs/qct-implementation.md, "Speed").
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.Limits.Http2.InitialConnectionWindowSize = 16 * 1024 * 1024;
+            kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
+        });
         builder.Services.AddSingleton(options);
         builder.AddHomaBoneSecurity(options);
         builder.Services.AddHostedService<DemoLoader>();
