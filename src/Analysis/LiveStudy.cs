@@ -339,54 +339,8 @@ public sealed class LiveStudy : IStudySource
         var fit = moments.Regress(q, [.. Enumerable.Range(0, q)], names, new OlsOptions { ConfidenceLevel = options.ConfidenceLevel, RankTolerance = options.RankTolerance });
         var groups = half ? state.YHalf : state.YEach;
         var reference = half ? 0 : 1;
-        double? sdRef = null;
-        string? reason = null;
-        switch (options.Scale)
-        {
-            case SdUnitScale.ReferenceGroupSd:
-                var referenceMoments = groups[reference];
-                if (referenceMoments.Count < 2)
-                {
-                    reason = "Reference group has fewer than two observations.";
-                }
-                else if (!(referenceMoments.StandardDeviation > 0))
-                {
-                    reason = "Reference group SD is 0.";
-                }
-                else
-                {
-                    sdRef = referenceMoments.StandardDeviation;
-                }
-
-                break;
-            case SdUnitScale.ResidualSd:
-                sdRef = fit.ResidualStandardDeviation > 0 ? fit.ResidualStandardDeviation : null;
-                reason = sdRef is null ? "Residual SD is 0." : null;
-                break;
-            default:
-                var present = groups.Where(m => m.Count > 0).ToList();
-                var within = present.Sum(m => m.SumSquaredDeviations);
-                var df = fit.N - present.Count;
-                if (df > 0 && within > 0)
-                {
-                    sdRef = Math.Sqrt(within / df);
-                }
-                else
-                {
-                    reason = "Pooled within-group SD is undefined.";
-                }
-
-                break;
-        }
-
-        var comparisons = new List<AncovaComparison>();
-        for (var d = 0; d < dummies; d++)
-        {
-            var c = fit.Coefficients[d + 1];
-            comparisons.Add(new AncovaComparison(half ? 1 : d + 2, c.Estimate, c.StandardError, c.Lower, c.Upper, c.P, fit.DfResidual, fit.N, sdRef, c.Estimate / sdRef, c.Lower / sdRef, c.Upper / sdRef));
-        }
-
-        return new AncovaResult(reference, comparisons, fit, reason);
+        double[] others = half ? [1] : [.. Enumerable.Range(2, _k - 1).Select(g => (double)g)];
+        return Ancova.FromFit(fit, reference, others, groups[reference], [.. groups.Where(m => m.Count > 0)], options.Scale);
     }
 
     private (long[][] Table, double[] Rows, double[] Columns) Table(CountState state)

@@ -3,6 +3,7 @@ using Google.Protobuf.WellKnownTypes;
 using HomaBone.Analysis;
 using HomaBone.Contracts.V1;
 using HomaBone.Storage;
+using Microsoft.Extensions.Logging;
 
 namespace HomaBone.Grains;
 
@@ -111,7 +112,7 @@ public sealed partial class CohortGrain
     }
 
     /// <summary>The flow diagram's order of exclusion criteria (study.md).</summary>
-    internal static IReadOnlyList<ExclusionReason> FlowOrder { get; } =
+    public static IReadOnlyList<ExclusionReason> FlowOrder { get; } =
     [
         ExclusionReason.MenstrualFlowWithin12Months, ExclusionReason.AgeUnder50, ExclusionReason.Diabetes,
         ExclusionReason.GlucoseOrInsulinMissing, ExclusionReason.QctMissing, ExclusionReason.OsteoporosisTreatment,
@@ -154,32 +155,54 @@ public sealed partial class CohortGrain
         // Every revision up to seq is in its shard once the outbox is drained: entries are acknowledged only
         // after delivery, and every revision writes its entry in the same transaction.
         await DrainOutboxAsync(cohortId, settings);
-        var live = await AdvanceLiveAsync(cohortId, settings, seq);
-        var dataTime = live.MaxUpdateTicks == 0 ? time.GetUtcNow() : new DateTimeOffset(live.MaxUpdateTicks, TimeSpan.Zero);
         var version = (last?.Version ?? 0) + 1;
+        DateTimeOffset dataTime;
+        byte[][]? answers;
+        try
+        {
+            var live = await AdvanceLiveAsync(cohortId, settings, seq);
+            dataTime = live.MaxUpdateTicks == 0 ? time.GetUtcNow() : new DateTimeOffset(live.MaxUpdateTicks, TimeSpan.Zero);
 
-        // The version's answers, computed once from the incremental state and kept with the version (before it is
-        // published: the version row is the commit point), so asking the version again returns these bytes.
-        var analysis = new StudyAnalysis(live, version, Timestamp.FromDateTimeOffset(dataTime));
-        byte[][] answers =
-        [
-            analysis.Flow(FlowOrder).ToByteArray(),
-            analysis.Quartiles().ToByteArray(),
-            analysis.Characteristics().ToByteArray(),
-            analysis.GroupDifferences(GroupComparison.TopHalfVsBottomHalf, []).ToByteArray(),
-            analysis.GroupDifferences(GroupComparison.EachVsLowest, []).ToByteArray(),
-            analysis.Associations([], [], []).ToByteArray(),
-        ];
+            // The version's answers, computed once from the incremental state and kept with the version (before it
+            // is published: the version row is the commit point), so asking the version again returns these bytes.
+            var analysis = new StudyAnalysis(live, version, Timestamp.FromDateTimeOffset(dataTime));
+            answers =
+            [
+                analysis.Flow(FlowOrder).ToByteArray(),
+                analysis.Quartiles().ToByteArray(),
+                analysis.Characteristics().ToByteArray(),
+                analysis.GroupDifferences(GroupComparison.TopHalfVsBottomHalf, []).ToByteArray(),
+                analysis.GroupDifferences(GroupComparison.EachVsLowest, []).ToByteArray(),
+                analysis.Associations([], [], []).ToByteArray(),
+            ];
+        }
+        catch (Exception ex) when (ex is not (OutOfMemoryException or TimeoutException or OrleansException))
+        {
+            // A fault of the incremental path must not stop publication: drop the state (rebuilt at the next
+            // version) and answer this version from its rows by the batch path, which is deterministic.
+            LogLivePathFailed(logger, ex.GetType().Name);
+            _live = null;
+            answers = null;
+            var rows = await store.ListAsOfAsync(cohortId, seq);
+            dataTime = rows.Count == 0 ? time.GetUtcNow() : rows.Max(r => r.UpdateTime);
+        }
+
         // Both writes go to the group commit together (usually one fsync). Either order is safe: nothing of this
         // version is answered before both are durable, and a version row without answers (a crash between two
         // commits) is answered from the rows as of its seq.
         var published = new PublishedVersion(cohortId, version, seq, dataTime, time.GetUtcNow(), settingsBytes);
         await Task.WhenAll(
-            store is IAnswerArchive archive ? archive.StoreAnswersAsync(cohortId, version, PublishedAnswers.Pack(answers)) : Task.CompletedTask,
+            store is IAnswerArchive archive && answers is not null ? archive.StoreAnswersAsync(cohortId, version, PublishedAnswers.Pack(answers)) : Task.CompletedTask,
             store.PublishVersionAsync(published));
         _versions.Add(published);
-        RememberAnswers(version, answers);
+        if (answers is not null)
+        {
+            RememberAnswers(version, answers);
+        }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The incremental analysis failed ({ExceptionType}); this version is answered from its rows and the state is rebuilt")]
+    private static partial void LogLivePathFailed(ILogger logger, string exceptionType);
 
     /// <summary>
     /// Brings the incremental state to change <paramref name="seq"/>: the shards' changes since the state's seq,

@@ -10,7 +10,7 @@ namespace HomaBone.Grains;
 /// A cohort's settings, stored durably as a protobuf homabone.v1.Cohort. The live analysis (shards, versions,
 /// the study's tables) is added by the cohort-analysis issue.
 /// </summary>
-public sealed partial class CohortGrain(IRecordStore store, TimeProvider time) : Grain, ICohortGrain
+public sealed partial class CohortGrain(IRecordStore store, TimeProvider time, Microsoft.Extensions.Logging.ILogger<CohortGrain> logger) : Grain, ICohortGrain
 {
     private static readonly HashSet<string> UpdatableRoots = ["display_name", "settings"];
 

@@ -150,24 +150,42 @@ public static class Ancova
             byGroup[g] = m;
         }
 
+        var refMoments = RunningMoments.FromValues(complete.Where(i => group[i] == referenceGroup).Select(i => y[i]).ToArray());
+        return FromFit(fit, referenceGroup, others, refMoments, [.. byGroup.Values], options.Scale);
+    }
+
+    /// <summary>
+    /// The comparisons of a fitted ANCOVA (coefficients 1..|others| are the dummies of <paramref name="others"/>, in
+    /// order) in raw and SD units — shared by the batch fit and fits from co-moments.
+    /// </summary>
+    /// <param name="fit">The OLS fit.</param>
+    /// <param name="referenceGroup">The reference group value.</param>
+    /// <param name="others">The compared group values, in the order of their dummies.</param>
+    /// <param name="reference">The outcome's moments in the reference group (estimation sample).</param>
+    /// <param name="groups">The outcome's moments in every group present (estimation sample).</param>
+    /// <param name="scale">The SD convention.</param>
+    /// <returns>The result.</returns>
+    public static AncovaResult FromFit(OlsResult fit, double referenceGroup, IReadOnlyList<double> others, RunningMoments reference, IReadOnlyCollection<RunningMoments> groups, SdUnitScale scale)
+    {
+        ArgumentNullException.ThrowIfNull(fit);
+        ArgumentNullException.ThrowIfNull(others);
+        ArgumentNullException.ThrowIfNull(groups);
         double? sdRef = null;
         string? reason = null;
-        switch (options.Scale)
+        switch (scale)
         {
             case SdUnitScale.ReferenceGroupSd:
-                var refValues = complete.Where(i => group[i] == referenceGroup).Select(i => y[i]).ToArray();
-                var refMoments = RunningMoments.FromValues(refValues);
-                if (refMoments.Count < 2)
+                if (reference.Count < 2)
                 {
                     reason = "Reference group has fewer than two observations.";
                 }
-                else if (!(refMoments.StandardDeviation > 0))
+                else if (!(reference.StandardDeviation > 0))
                 {
                     reason = "Reference group SD is 0.";
                 }
                 else
                 {
-                    sdRef = refMoments.StandardDeviation;
+                    sdRef = reference.StandardDeviation;
                 }
 
                 break;
@@ -176,8 +194,8 @@ public static class Ancova
                 reason = sdRef is null ? "Residual SD is 0." : null;
                 break;
             default:
-                var within = byGroup.Values.Sum(m => m.SumSquaredDeviations);
-                var df = n - byGroup.Count;
+                var within = groups.Sum(m => m.SumSquaredDeviations);
+                var df = fit.N - groups.Count;
                 if (df > 0 && within > 0)
                 {
                     sdRef = Math.Sqrt(within / df);
@@ -191,7 +209,7 @@ public static class Ancova
         }
 
         var comparisons = new List<AncovaComparison>();
-        for (var k = 0; k < others.Length; k++)
+        for (var k = 0; k < others.Count; k++)
         {
             var c = fit.Coefficients[k + 1];
             comparisons.Add(new AncovaComparison(

@@ -33,7 +33,7 @@ public sealed class ClusterFaultTests(Infrastructure infrastructure, ITestOutput
             GetQuartilesResponse quartiles = null!;
             await cluster.RunAsync(async () =>
             {
-                await cluster.Cohorts[0].CreateCohortAsync(new CreateCohortRequest { CohortId = CohortId, RequestId = "create-fault" });
+                await cluster.Cohorts[0].CreateCohortAsync(new CreateCohortRequest { CohortId = CohortId, RequestId = "create-fault", Cohort = TestCluster.EveryChangeVersioned });
                 await cluster.Cohorts[0].CreateCohortAsync(new CreateCohortRequest { CohortId = ProbeCohortId, RequestId = "create-probe" });
                 var load = new ImportLoad(cluster, CohortId, participants);
 

@@ -23,7 +23,7 @@ public sealed class ClusterFreezeTests(Infrastructure infrastructure, ITestOutpu
         await using var cluster = await TestCluster.StartAsync(infrastructure, output, "freeze");
         await cluster.RunAsync(async () =>
         {
-            await cluster.Cohorts[0].CreateCohortAsync(new CreateCohortRequest { CohortId = CohortId, RequestId = "create-freeze" });
+            await cluster.Cohorts[0].CreateCohortAsync(new CreateCohortRequest { CohortId = CohortId, RequestId = "create-freeze", Cohort = TestCluster.EveryChangeVersioned });
             var load = new ImportLoad(cluster, CohortId, participants);
             var importing = load.RunAsync();
             while (load.Acknowledged.Count < participants.Count / 5 && !importing.IsCompleted)

@@ -30,7 +30,7 @@ public sealed class ClusterRollingRestartTests(Infrastructure infrastructure, IT
         await cluster.RunAsync(async () =>
         {
             var participantsClient = cluster.Participants[0];
-            await cluster.Cohorts[0].CreateCohortAsync(new CreateCohortRequest { CohortId = CohortId, RequestId = "create-rolling" });
+            await cluster.Cohorts[0].CreateCohortAsync(new CreateCohortRequest { CohortId = CohortId, RequestId = "create-rolling", Cohort = TestCluster.EveryChangeVersioned });
 
             var acknowledged = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
             var failed = new ConcurrentQueue<string>();

@@ -153,6 +153,13 @@ internal sealed class TestCluster : IAsyncDisposable
     /// recomputation (the service's row mapping and <see cref="StudyAnalysis"/> over the listed records, in this
     /// process): counts, steps, cut points and groups exactly.
     /// </summary>
+    /// <summary>
+    /// A cohort that publishes a version after every change: with the default differencing guard (5 changes) the last
+    /// changes of a load that was read while it ran may never make a version, and the final answers would never
+    /// reach every acknowledged participant.
+    /// </summary>
+    public static Cohort EveryChangeVersioned => new() { Settings = new CohortSettings { Disclosure = new DisclosureSettings { MinChangesPerVersion = 1 } } };
+
     public async Task<(GetFlowResponse Flow, GetQuartilesResponse Quartiles)> AssertAnswersEqualBatchAsync(string cohortId, int expected)
     {
         var name = "cohorts/" + cohortId;

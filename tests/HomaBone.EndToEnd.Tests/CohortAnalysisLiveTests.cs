@@ -22,12 +22,7 @@ public sealed class CohortAnalysisLiveTests(ITestOutputHelper output)
 {
     private const string Live = "cohorts/live";
 
-    private static readonly ExclusionReason[] FlowOrder =
-    [
-        ExclusionReason.MenstrualFlowWithin12Months, ExclusionReason.AgeUnder50, ExclusionReason.Diabetes,
-        ExclusionReason.GlucoseOrInsulinMissing, ExclusionReason.QctMissing, ExclusionReason.OsteoporosisTreatment,
-        ExclusionReason.Glucocorticoid, ExclusionReason.LiverCirrhosis, ExclusionReason.EstrogenReplacement,
-    ];
+    private static IReadOnlyList<ExclusionReason> FlowOrder => CohortGrain.FlowOrder;
 
     private enum ChangeKind
     {

@@ -16,12 +16,7 @@ namespace HomaBone.Grains.Tests;
 /// </summary>
 public sealed class CohortKillSiloTests(ITestOutputHelper output)
 {
-    private static readonly ExclusionReason[] FlowOrder =
-    [
-        ExclusionReason.MenstrualFlowWithin12Months, ExclusionReason.AgeUnder50, ExclusionReason.Diabetes,
-        ExclusionReason.GlucoseOrInsulinMissing, ExclusionReason.QctMissing, ExclusionReason.OsteoporosisTreatment,
-        ExclusionReason.Glucocorticoid, ExclusionReason.LiverCirrhosis, ExclusionReason.EstrogenReplacement,
-    ];
+    private static IReadOnlyList<ExclusionReason> FlowOrder => CohortGrain.FlowOrder;
 
     [Fact]
     public async Task KillSiloMidIngest_FinishOnSurvivor_AnswersEqualBatchAndNobodyCountedTwice()

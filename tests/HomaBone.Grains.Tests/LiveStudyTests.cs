@@ -19,12 +19,7 @@ namespace HomaBone.Grains.Tests;
 /// </summary>
 public sealed class LiveStudyTests(ITestOutputHelper output)
 {
-    private static readonly ExclusionReason[] FlowOrder =
-    [
-        ExclusionReason.MenstrualFlowWithin12Months, ExclusionReason.AgeUnder50, ExclusionReason.Diabetes,
-        ExclusionReason.GlucoseOrInsulinMissing, ExclusionReason.QctMissing, ExclusionReason.OsteoporosisTreatment,
-        ExclusionReason.Glucocorticoid, ExclusionReason.LiverCirrhosis, ExclusionReason.EstrogenReplacement,
-    ];
+    private static IReadOnlyList<ExclusionReason> FlowOrder => CohortGrain.FlowOrder;
 
     [Fact]
     public void RandomInsertsCorrectionsAndWithdrawals_EveryCheckpointMatchesBatch()
