@@ -14,6 +14,7 @@ internal sealed class RowStudySource : IStudySource
     private readonly IReadOnlyList<AnalysisRow> _rows;
     private readonly List<AnalysisRow> _analysed;
     private readonly int[] _group;
+    private readonly long[] _groupSizes;
     private readonly int _groupCount;
 
     public RowStudySource(IReadOnlyList<AnalysisRow> canonicalRows, CohortSettings settings)
@@ -25,6 +26,11 @@ internal sealed class RowStudySource : IStudySource
         var exposure = _analysed.Select(r => r.Values[exposureColumn]).ToArray();
         Cuts = exposure.Length >= settings.GroupCount ? CutPoints(exposure, settings.GroupCount, settings.QuantileDefinition) : [];
         _group = Cuts.Length == 0 ? new int[_analysed.Count] : [.. exposure.Select(x => Xtile.Assign(x, Cuts))];
+        _groupSizes = new long[settings.GroupCount + 1];
+        foreach (var g in _group)
+        {
+            _groupSizes[g]++;
+        }
         var first = new long[StudyAnalysis.ReasonSlots];
         var any = new long[StudyAnalysis.ReasonSlots];
         long active = 0, eligible = 0, withdrawn = 0;
@@ -57,7 +63,7 @@ internal sealed class RowStudySource : IStudySource
     /// <summary>The analysed rows in canonical order (for user-specified models).</summary>
     public IReadOnlyList<AnalysisRow> Analysed => _analysed;
 
-    public long GroupSize(int group) => group == 0 ? _analysed.Count : _group.Count(g => g == group);
+    public long GroupSize(int group) => group == 0 ? _analysed.Count : (Cuts.Length == 0 || group > _groupCount ? 0 : _groupSizes[group]);
 
     public ContinuousSummary Summary(Variable variable, int group) => Descriptive.Summarize(Column(variable, group));
 

@@ -397,9 +397,11 @@ public sealed class StudyAnalysis
     private CharacteristicRow ContinuousRow(Variable variable)
     {
         var row = new CharacteristicRow { Variable = variable.Name, Label = variable.Label, Unit = variable.Unit, Kind = variable.Kind == VariableKind.Skewed ? SummaryKind.MedianIqr : SummaryKind.MeanSd };
+        var values = new long[_settings.GroupCount + 1];
         for (var j = 1; j <= _settings.GroupCount + 1; j++)
         {
             var s = _source.Summary(variable, j <= _settings.GroupCount ? j : 0);
+            values[j - 1] = s.N;
             var cell = new SummaryCell { N = s.N, Missing = s.MissingN };
             if (s.N < MinCell)
             {
@@ -427,7 +429,7 @@ public sealed class StudyAnalysis
         // group cell with values too.
         var groupCells = row.Cells.Take(_settings.GroupCount).ToList();
         var hidden = groupCells.Where(c => c.Suppression == SuppressionReason.SmallCell).ToList();
-        if (hidden.Count == 1 && row.Cells[_settings.GroupCount].Suppression == SuppressionReason.Unspecified && _source.Summary(variable, groupCells.IndexOf(hidden[0]) + 1).N > 0)
+        if (hidden.Count == 1 && row.Cells[_settings.GroupCount].Suppression == SuppressionReason.Unspecified && values[groupCells.IndexOf(hidden[0])] > 0)
         {
             var complement = groupCells.Where(c => c.Suppression == SuppressionReason.Unspecified).OrderBy(c => c.N).FirstOrDefault();
             if (complement is not null)
