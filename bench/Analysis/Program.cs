@@ -11,12 +11,14 @@ using HomaBone.Synthetic;
 
 // The full study analysis (flow, quartiles, Table 1, both group comparisons, models 1-3 over every outcome) through
 // gRPC from the real service, per new cohort version, against R recomputing the same analysis from the same rows
-// in the same run. Usage: dotnet run -c Release --project bench/Analysis -- [n ...] [--rounds N] [--no-batch]
-var sizes = args.Where((a, i) => (i == 0 || args[i - 1] != "--rounds") && int.TryParse(a, CultureInfo.InvariantCulture, out _))
+// in the same run. Usage: dotnet run -c Release --project bench/Analysis -- [n ...] [--rounds N] [--no-batch] [--no-r] [--pause SECONDS]
+var sizes = args.Where((a, i) => (i == 0 || (args[i - 1] != "--rounds" && args[i - 1] != "--pause")) && int.TryParse(a, CultureInfo.InvariantCulture, out _))
     .Select(a => int.Parse(a, CultureInfo.InvariantCulture)).ToArray();
 sizes = sizes.Length > 0 ? sizes : [1008, 100_000];
 var roundsOption = Array.IndexOf(args, "--rounds") is var r and >= 0 ? int.Parse(args[r + 1], CultureInfo.InvariantCulture) : 0;
 var skipBatch = args.Contains("--no-batch");
+var skipR = args.Contains("--no-r");
+var pauseSeconds = Array.IndexOf(args, "--pause") is var ps and >= 0 ? int.Parse(args[ps + 1], CultureInfo.InvariantCulture) : 0;
 var settings = CohortDefaults.Apply(new CohortSettings());
 var deriver = new DomainDeriver();
 Console.WriteLine("n_eligible,participants,import_s,first_version_ms,per_version_median_ms,per_version_p90_ms,cached_median_ms,rounds,batch_in_process_ms,r_s,ratio_r_over_per_version,service_rss_mb,rss_bytes_per_participant");
@@ -111,7 +113,14 @@ foreach (var eligible in sizes)
     single.Sort();
     health.Sort();
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"one cached GetFlow {single[25]:F3} ms, one health check {health[25]:F3} ms (medians)"));
-    var rssBytes = ServiceRss(data.FullName);
+    var rssBytes = ServiceRss(service.ProcessId);
+    await PrintServiceMemoryAsync(service.HttpAddress, rssBytes, records.Count);
+    if (pauseSeconds > 0)
+    {
+        // Time to inspect the service (e.g. dotnet-gcdump collect -p PID) before it stops.
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"service pid {service.ProcessId}: pausing {pauseSeconds} s"));
+        await Task.Delay(TimeSpan.FromSeconds(pauseSeconds));
+    }
     await service.StopAsync();
 
     // In process, for reference: the batch recomputation of one version (the previous design), skipped at 1M.
@@ -184,7 +193,7 @@ foreach (var eligible in sizes)
         }
     }
 
-    var rSeconds = RunR(csv);
+    var rSeconds = skipR ? double.NaN : RunR(csv);
     File.Delete(csv);
     data.Delete(recursive: true);
     perVersion.Sort();
@@ -247,29 +256,23 @@ static async Task ImportAsync(ParticipantService.ParticipantServiceClient partic
     }));
 }
 
-static long ServiceRss(string dataDirectory)
+static long ServiceRss(int processId)
 {
-    // The service process is the one whose command line names this run's data directory.
-    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    var line = File.ReadLines($"/proc/{processId}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+    return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+}
+
+// The service's own account of its managed heap (runtime metrics on /metrics), beside its RSS, on stderr.
+static async Task PrintServiceMemoryAsync(string httpAddress, long rssBytes, int participants)
+{
+    using var http = new HttpClient();
+    var metrics = await http.GetStringAsync(new Uri(new Uri(httpAddress), "/metrics"));
+    foreach (var line in metrics.Split('\n').Where(l => !l.StartsWith('#') && (l.Contains("gc_heap_size", StringComparison.Ordinal) || l.Contains("gc_last_collection", StringComparison.Ordinal) || l.Contains("committed", StringComparison.Ordinal))))
     {
-        try
-        {
-            var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline"));
-            if (cmdline.Contains(dataDirectory, StringComparison.Ordinal) && cmdline.Contains("HomaBone.Gateway", StringComparison.Ordinal))
-            {
-                var line = File.ReadLines(Path.Combine(dir, "status")).First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
-                return long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-            }
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
+        Console.Error.WriteLine("service metric: " + line);
     }
 
-    return 0;
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"service RSS {rssBytes / 1048576.0:F0} MB = {rssBytes / (double)participants:F0} bytes per participant"));
 }
 
 static double RunR(string csv)

@@ -11,13 +11,20 @@ internal sealed class GatewayProcess : IAsyncDisposable
 {
     private readonly Process _process;
 
-    private GatewayProcess(Process process, int grpcPort)
+    private GatewayProcess(Process process, int grpcPort, int httpPort)
     {
         _process = process;
         GrpcAddress = "http://127.0.0.1:" + grpcPort.ToString(CultureInfo.InvariantCulture);
+        HttpAddress = "http://127.0.0.1:" + httpPort.ToString(CultureInfo.InvariantCulture);
     }
 
     public string GrpcAddress { get; }
+
+    /// <summary>The plain HTTP address (health, metrics).</summary>
+    public string HttpAddress { get; }
+
+    /// <summary>The service process id.</summary>
+    public int ProcessId => _process.Id;
 
     public static async Task<GatewayProcess> StartAsync(string? gatewayDll, string dataDirectory)
     {
@@ -49,7 +56,7 @@ internal sealed class GatewayProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => Echo(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var gateway = new GatewayProcess(process, grpcPort);
+        var gateway = new GatewayProcess(process, grpcPort, httpPort);
         using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:" + httpPort.ToString(CultureInfo.InvariantCulture)) };
         var deadline = DateTime.UtcNow.AddSeconds(90);
         while (DateTime.UtcNow < deadline)

@@ -18,6 +18,7 @@ public sealed partial class CohortGrain
 {
     private const int MaxCachedAnswers = 512;
     private const int MaxCachedVersions = 64;
+    private const int CompactAfterBuildOf = 100_000;
     private readonly List<PublishedVersion> _versions = [];
     private readonly Dictionary<string, byte[]> _answers = new(StringComparer.Ordinal);
     private readonly Dictionary<long, byte[][]> _versionAnswers = [];
@@ -165,16 +166,7 @@ public sealed partial class CohortGrain
 
             // The version's answers, computed once from the incremental state and kept with the version (before it
             // is published: the version row is the commit point), so asking the version again returns these bytes.
-            var analysis = new StudyAnalysis(live, version, Timestamp.FromDateTimeOffset(dataTime));
-            answers =
-            [
-                analysis.Flow(FlowOrder).ToByteArray(),
-                analysis.Quartiles().ToByteArray(),
-                analysis.Characteristics().ToByteArray(),
-                analysis.GroupDifferences(GroupComparison.TopHalfVsBottomHalf, []).ToByteArray(),
-                analysis.GroupDifferences(GroupComparison.EachVsLowest, []).ToByteArray(),
-                analysis.Associations([], [], []).ToByteArray(),
-            ];
+            answers = ComputeAnswers(live, settings, version, Timestamp.FromDateTimeOffset(dataTime));
         }
         catch (Exception ex) when (ex is not (OutOfMemoryException or TimeoutException or OrleansException))
         {
@@ -199,6 +191,50 @@ public sealed partial class CohortGrain
         {
             RememberAnswers(version, answers);
         }
+    }
+
+    /// <summary>
+    /// The six default answers of a version, computed on every core: the state is only read here (the grain's turn
+    /// does not yield while they run), each part has its own <see cref="StudyAnalysis"/> (they record disclosure
+    /// actions), and models 1–3 are computed per model set and joined in the settings' order, so the bytes equal
+    /// one sequential <see cref="StudyAnalysis.Associations"/>.
+    /// </summary>
+    internal static byte[][] ComputeAnswers(LiveStudy live, CohortSettings settings, long version, Timestamp dataTime)
+    {
+        var labels = settings.Models.Select(m => m.Label).ToArray();
+        var bySet = labels.Length > 1 && labels.Distinct(StringComparer.Ordinal).Count() == labels.Length;
+        var sets = bySet ? labels.Length : 1;
+        var answers = new byte[6][];
+        var fits = new GetAssociationsResponse[sets];
+        var parts = new List<Action>
+        {
+            () => fits[0] = new StudyAnalysis(live, version, dataTime).Associations(bySet ? [labels[0]] : [], [], []),
+            () => answers[3] = new StudyAnalysis(live, version, dataTime).GroupDifferences(GroupComparison.TopHalfVsBottomHalf, []).ToByteArray(),
+            () => answers[4] = new StudyAnalysis(live, version, dataTime).GroupDifferences(GroupComparison.EachVsLowest, []).ToByteArray(),
+            () => answers[2] = new StudyAnalysis(live, version, dataTime).Characteristics().ToByteArray(),
+            () =>
+            {
+                var analysis = new StudyAnalysis(live, version, dataTime);
+                answers[0] = analysis.Flow(FlowOrder).ToByteArray();
+                answers[1] = analysis.Quartiles().ToByteArray();
+            },
+        };
+        for (var s = 1; s < sets; s++)
+        {
+            var set = s;
+            parts.Insert(set, () => fits[set] = new StudyAnalysis(live, version, dataTime).Associations([labels[set]], [], []));
+        }
+
+        // The default scheduler, not the grain's: the grain's turn blocks here until every part is done.
+        Parallel.Invoke(new ParallelOptions { TaskScheduler = TaskScheduler.Default }, [.. parts]);
+        var associations = fits[0];
+        for (var s = 1; s < sets; s++)
+        {
+            associations.Fits.AddRange(fits[s].Fits);
+        }
+
+        answers[5] = associations.ToByteArray();
+        return answers;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The incremental analysis failed ({ExceptionType}); this version is answered from its rows and the state is rebuilt")]
@@ -242,6 +278,14 @@ public sealed partial class CohortGrain
         var built = LiveStudy.Build(settings, rows.OrderBy(r => r.ParticipantId, StringComparer.Ordinal).Select(r => (AnalysisRows.ToAnalysis(r), r.UpdateTicks)));
         built.Seq = seq;
         _live = built;
+        if (built.Count >= CompactAfterBuildOf)
+        {
+            // A large build leaves its garbage (the rows' transient copies, the import's buffers) in gen 2 and the
+            // large-object heap, where a server GC may keep it, and its pages, for a long time: one blocking,
+            // compacting collection that returns free memory to the OS, once per large build (seconds of work
+            // already), keeps the resident set close to the live state.
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        }
         return built;
     }
 

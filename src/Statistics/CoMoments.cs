@@ -323,13 +323,13 @@ public sealed class CoMoments
             }
         }
 
-        var a = new double[q, q];
+        var a = new double[q * q];
         var rhs = new double[q];
         for (var i = 0; i < q; i++)
         {
             for (var j = 0; j < q; j++)
             {
-                a[i, j] = Comoment(xIndices[i], xIndices[j]) / (d[i] * d[j]);
+                a[(i * q) + j] = Comoment(xIndices[i], xIndices[j]) / (d[i] * d[j]);
             }
 
             rhs[i] = Comoment(xIndices[i], yIndex) / d[i];
@@ -344,7 +344,7 @@ public sealed class CoMoments
             var s = 0.0;
             for (var j = 0; j < q; j++)
             {
-                s += inv[i, j] * rhs[j];
+                s += inv[(i * q) + j] * rhs[j];
             }
 
             bScaled[i] = s;
@@ -370,7 +370,7 @@ public sealed class CoMoments
         {
             for (var j = 0; j < q; j++)
             {
-                cov[i + 1, j + 1] = sigma2 * inv[i, j] / (d[i] * d[j]);
+                cov[i + 1, j + 1] = sigma2 * inv[(i * q) + j] / (d[i] * d[j]);
             }
         }
 
@@ -382,8 +382,8 @@ public sealed class CoMoments
             for (var j = 0; j < q; j++)
             {
                 var zj = Mean(xIndices[j]);
-                v00 += zi * zj * inv[i, j] / (d[i] * d[j]);
-                ci0 -= inv[i, j] / (d[i] * d[j]) * zj;
+                v00 += zi * zj * inv[(i * q) + j] / (d[i] * d[j]);
+                ci0 -= inv[(i * q) + j] / (d[i] * d[j]) * zj;
             }
 
             cov[i + 1, 0] = sigma2 * ci0;
@@ -406,15 +406,15 @@ public sealed class CoMoments
         return new OlsResult(coefficients, cov, (int)_n, 0, true, rss, tss, double.NaN);
     }
 
-    private static double[,] Cholesky(double[,] a, int q, string[] names, double pivotTolerance, double reportedTolerance)
+    private static double[] Cholesky(double[] a, int q, string[] names, double pivotTolerance, double reportedTolerance)
     {
-        var l = new double[q, q];
+        var l = new double[q * q];
         for (var j = 0; j < q; j++)
         {
-            var s = a[j, j];
+            var s = a[(j * q) + j];
             for (var k = 0; k < j; k++)
             {
-                s -= l[j, k] * l[j, k];
+                s -= l[(j * q) + k] * l[(j * q) + k];
             }
 
             if (!(s > pivotTolerance))
@@ -422,42 +422,42 @@ public sealed class CoMoments
                 throw new RankDeficientException(names[j + 1], j + 1, Math.Sqrt(Math.Max(s, 0)), Math.Max(reportedTolerance, Math.Sqrt(pivotTolerance)));
             }
 
-            l[j, j] = Math.Sqrt(s);
+            l[(j * q) + j] = Math.Sqrt(s);
             for (var i = j + 1; i < q; i++)
             {
-                var t = a[i, j];
+                var t = a[(i * q) + j];
                 for (var k = 0; k < j; k++)
                 {
-                    t -= l[i, k] * l[j, k];
+                    t -= l[(i * q) + k] * l[(j * q) + k];
                 }
 
-                l[i, j] = t / l[j, j];
+                l[(i * q) + j] = t / l[(j * q) + j];
             }
         }
 
         return l;
     }
 
-    private static double[,] CholeskyInverse(double[,] l, int q)
+    private static double[] CholeskyInverse(double[] l, int q)
     {
         // inv(A) = L⁻ᵀ L⁻¹.
-        var li = new double[q, q];
+        var li = new double[q * q];
         for (var j = 0; j < q; j++)
         {
-            li[j, j] = 1.0 / l[j, j];
+            li[(j * q) + j] = 1.0 / l[(j * q) + j];
             for (var i = j + 1; i < q; i++)
             {
                 var s = 0.0;
                 for (var k = j; k < i; k++)
                 {
-                    s += l[i, k] * li[k, j];
+                    s += l[(i * q) + k] * li[(k * q) + j];
                 }
 
-                li[i, j] = -s / l[i, i];
+                li[(i * q) + j] = -s / l[(i * q) + i];
             }
         }
 
-        var inv = new double[q, q];
+        var inv = new double[q * q];
         for (var i = 0; i < q; i++)
         {
             for (var j = 0; j <= i; j++)
@@ -465,11 +465,11 @@ public sealed class CoMoments
                 var s = 0.0;
                 for (var k = i; k < q; k++)
                 {
-                    s += li[k, i] * li[k, j];
+                    s += li[(k * q) + i] * li[(k * q) + j];
                 }
 
-                inv[i, j] = s;
-                inv[j, i] = s;
+                inv[(i * q) + j] = s;
+                inv[(j * q) + i] = s;
             }
         }
 

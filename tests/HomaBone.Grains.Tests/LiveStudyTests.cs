@@ -156,6 +156,35 @@ public sealed class LiveStudyTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void PublishedAnswersComputedInParallel_AreTheBytesOfOneSequentialAnalysis()
+    {
+        var settings = CohortDefaults.Apply(new CohortSettings());
+        var live = LiveStudy.Build(settings, Rows(settings, 300).Select(r => (r, 0L)));
+        var time = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero));
+        var sequential = new StudyAnalysis(live, 7, time);
+        byte[][] expected =
+        [
+            sequential.Flow(FlowOrder).ToByteArray(),
+            sequential.Quartiles().ToByteArray(),
+            sequential.Characteristics().ToByteArray(),
+            sequential.GroupDifferences(GroupComparison.TopHalfVsBottomHalf, []).ToByteArray(),
+            sequential.GroupDifferences(GroupComparison.EachVsLowest, []).ToByteArray(),
+            sequential.Associations([], [], []).ToByteArray(),
+        ];
+        Assert.Equal(3, settings.Models.Count);
+        Assert.True(GetAssociationsResponse.Parser.ParseFrom(expected[5]).Fits.Count >= 3 * settings.Outcomes.Count);
+        for (var run = 0; run < 5; run++)
+        {
+            var parallel = CohortGrain.ComputeAnswers(live, settings, 7, time);
+            Assert.Equal(expected.Length, parallel.Length);
+            for (var i = 0; i < expected.Length; i++)
+            {
+                Assert.Equal(expected[i], parallel[i]);
+            }
+        }
+    }
+
     private static StudyAnalysis Batch(IEnumerable<AnalysisRow> rows, CohortSettings settings) =>
         new([.. rows.OrderBy(r => r.ParticipantId, StringComparer.Ordinal)], settings, 1, Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch));
 
