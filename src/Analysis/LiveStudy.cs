@@ -35,13 +35,14 @@ public sealed class LiveStudy : IStudySource
     private readonly Dictionary<int, AncovaState> _ancova = [];
     private readonly Dictionary<string, ModelState> _models = new(StringComparer.Ordinal);
     private readonly ModelDesign _groupCovariates;
-    private OrderStatisticTree _exposureTree = new(0);
+    private OrderStatisticTree _exposureTree = new(0, indexIds: false);
     private long _active;
     private long _eligible;
     private long _withdrawn;
     private long _nextSlot;
     private long _downdates;
     private double[] _scratch = new double[64];
+    private readonly double[] _held = new double[Variables.Count];
     private long[] _groupSizes;
 
     /// <summary>An empty state for <paramref name="settings"/> (defaults applied).</summary>
@@ -118,14 +119,24 @@ public sealed class LiveStudy : IStudySource
     public static LiveStudy Build(CohortSettings settings, IEnumerable<(AnalysisRow Row, long UpdateTicks)> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var list = rows as IReadOnlyList<(AnalysisRow Row, long UpdateTicks)> ?? [.. rows];
+        return Build(settings, rows.Select(r => (r.Row, r.UpdateTicks, (byte[]?)null)));
+    }
+
+    /// <summary>
+    /// Builds the state of a row set (any order) and completes it; each row may come with its values already
+    /// packed (<see cref="PackedValues.Pack"/> of exactly its values), which the state then shares.
+    /// </summary>
+    public static LiveStudy Build(CohortSettings settings, IEnumerable<(AnalysisRow Row, long UpdateTicks, byte[]? Packed)> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var list = rows as IReadOnlyList<(AnalysisRow Row, long UpdateTicks, byte[]? Packed)> ?? [.. rows];
         var live = new LiveStudy(settings);
 
         // The cut points first (from the analysed rows' exposures), so every row enters its final group once
         // instead of entering group 0 and moving at Complete.
-        var exposure = new OrderStatisticTree(0);
+        var exposure = new OrderStatisticTree(0, indexIds: false);
         long id = 0;
-        foreach (var (row, _) in list)
+        foreach (var (row, _, _) in list)
         {
             if (row.Active && row.Eligible && !double.IsNaN(row.Values[live._exposure]))
             {
@@ -135,10 +146,10 @@ public sealed class LiveStudy : IStudySource
 
         live._exposureTree = exposure;
         live.Cuts = live.ComputeCuts();
-        live._exposureTree = new OrderStatisticTree(0);
-        foreach (var (row, ticks) in list)
+        live._exposureTree = new OrderStatisticTree(0, indexIds: false);
+        foreach (var (row, ticks, packed) in list)
         {
-            live.Apply(row, ticks);
+            live.Apply(row, ticks, packed);
         }
 
         live.Complete();
@@ -147,14 +158,22 @@ public sealed class LiveStudy : IStudySource
 
     /// <summary>
     /// Applies a participant's new row (replacing the one held for that participant, if any). Call
-    /// <see cref="Complete"/> after a batch of changes, before answering.
+    /// <see cref="Complete"/> after a batch of changes, before answering. The state keeps the row's values packed
+    /// (<see cref="PackedValues"/>, lossless): <paramref name="packed"/>, when given, must be
+    /// <see cref="PackedValues.Pack"/> of exactly <c>row.Values</c> (the shards' bytes, shared instead of copied).
     /// </summary>
-    public void Apply(AnalysisRow row, long updateTicks)
+    public void Apply(AnalysisRow row, long updateTicks, byte[]? packed = null)
     {
         ArgumentNullException.ThrowIfNull(row);
-        if (row.Values.Length < Variables.Count)
+        if (row.Values.Length != Variables.Count)
         {
-            throw new ArgumentException("The row has fewer values than the catalogue.", nameof(row));
+            throw new ArgumentException("The row's values are not the catalogue's.", nameof(row));
+        }
+
+        packed ??= PackedValues.Pack(row.Values);
+        if (PackedValues.Count(packed) != Variables.Count)
+        {
+            throw new ArgumentException("The packed values are not the catalogue's.", nameof(packed));
         }
 
         MaxUpdateTicks = Math.Max(MaxUpdateTicks, updateTicks);
@@ -162,15 +181,15 @@ public sealed class LiveStudy : IStudySource
         {
             Unapply(entry);
             _downdates++;
-            entry.Row = row;
         }
         else
         {
-            entry = new Entry(_nextSlot++, row);
+            entry = new Entry(_nextSlot++);
             _entries.Add(row.ParticipantId, entry);
         }
 
-        Include(entry);
+        entry.Set(row, packed, row.Values[_exposure]);
+        Include(entry, row.Values);
     }
 
     /// <summary>
@@ -191,12 +210,13 @@ public sealed class LiveStudy : IStudySource
                     continue;
                 }
 
-                var group = GroupOf(entry.Row.Values[_exposure]);
+                var group = GroupOf(entry.Exposure);
                 if (group != entry.Group)
                 {
-                    RemoveGrouped(entry);
+                    var values = Held(entry);
+                    RemoveGrouped(entry, values);
                     entry.Group = group;
-                    AddGrouped(entry);
+                    AddGrouped(entry, values);
                     _downdates++;
                 }
             }
@@ -375,10 +395,9 @@ public sealed class LiveStudy : IStudySource
 
     private int GroupOf(double exposure) => Cuts.Length == 0 ? 0 : Xtile.Assign(exposure, Cuts);
 
-    private void Include(Entry entry)
+    private void Include(Entry entry, double[] values)
     {
-        var row = entry.Row;
-        if (!row.Active)
+        if (!entry.Active)
         {
             _withdrawn++;
             entry.Analysed = false;
@@ -386,52 +405,58 @@ public sealed class LiveStudy : IStudySource
         }
 
         _active++;
-        _eligible += row.Eligible ? 1 : 0;
-        _first[StudyAnalysis.ReasonSlot(row.FirstReason)]++;
-        foreach (var reason in row.Reasons.Distinct())
+        _eligible += entry.Eligible ? 1 : 0;
+        _first[StudyAnalysis.ReasonSlot(entry.FirstReason)]++;
+        foreach (var reason in entry.Reasons.Distinct())
         {
             _any[StudyAnalysis.ReasonSlot(reason)]++;
         }
 
-        entry.Analysed = row.Eligible && !double.IsNaN(row.Values[_exposure]);
+        entry.Analysed = entry.Eligible && !double.IsNaN(entry.Exposure);
         if (!entry.Analysed)
         {
             return;
         }
 
-        entry.Group = GroupOf(row.Values[_exposure]);
-        AddUngrouped(entry);
-        AddGrouped(entry);
+        entry.Group = GroupOf(entry.Exposure);
+        AddUngrouped(entry, values);
+        AddGrouped(entry, values);
     }
 
     private void Unapply(Entry entry)
     {
-        var row = entry.Row;
-        if (!row.Active)
+        if (!entry.Active)
         {
             _withdrawn--;
             return;
         }
 
         _active--;
-        _eligible -= row.Eligible ? 1 : 0;
-        _first[StudyAnalysis.ReasonSlot(row.FirstReason)]--;
-        foreach (var reason in row.Reasons.Distinct())
+        _eligible -= entry.Eligible ? 1 : 0;
+        _first[StudyAnalysis.ReasonSlot(entry.FirstReason)]--;
+        foreach (var reason in entry.Reasons.Distinct())
         {
             _any[StudyAnalysis.ReasonSlot(reason)]--;
         }
 
         if (entry.Analysed)
         {
-            RemoveGrouped(entry);
-            RemoveUngrouped(entry);
+            var values = Held(entry);
+            RemoveGrouped(entry, values);
+            RemoveUngrouped(entry, values);
         }
     }
 
-    private void AddUngrouped(Entry entry)
+    /// <summary>The values held for <paramref name="entry"/>, unpacked into a scratch buffer (valid until the next call).</summary>
+    private double[] Held(Entry entry)
     {
-        var values = entry.Row.Values;
-        _exposureTree.Insert(entry.Slot, values[_exposure], []);
+        PackedValues.Unpack(entry.Packed, _held);
+        return _held;
+    }
+
+    private void AddUngrouped(Entry entry, double[] values)
+    {
+        _exposureTree.Insert(entry.Slot, entry.Exposure, []);
         foreach (var (index, state) in _continuous)
         {
             var v = values[index];
@@ -462,17 +487,16 @@ public sealed class LiveStudy : IStudySource
         }
     }
 
-    private void RemoveUngrouped(Entry entry)
+    private void RemoveUngrouped(Entry entry, double[] values)
     {
-        var values = entry.Row.Values;
-        _exposureTree.Remove(entry.Slot);
+        _exposureTree.Remove(entry.Slot, entry.Exposure);
         foreach (var (index, state) in _continuous)
         {
             var v = values[index];
             if (!double.IsNaN(v))
             {
                 state.Overall.Remove(v);
-                state.OverallTree?.Remove(entry.Slot);
+                state.OverallTree?.Remove(entry.Slot, v);
             }
         }
 
@@ -496,13 +520,12 @@ public sealed class LiveStudy : IStudySource
         }
     }
 
-    private void AddGrouped(Entry entry) => Grouped(entry, +1);
+    private void AddGrouped(Entry entry, double[] values) => Grouped(entry, values, +1);
 
-    private void RemoveGrouped(Entry entry) => Grouped(entry, -1);
+    private void RemoveGrouped(Entry entry, double[] values) => Grouped(entry, values, -1);
 
-    private void Grouped(Entry entry, int sign)
+    private void Grouped(Entry entry, double[] values, int sign)
     {
-        var values = entry.Row.Values;
         var g = entry.Group;
         _groupSizes[g] += sign;
         foreach (var (index, state) in _continuous)
@@ -522,7 +545,7 @@ public sealed class LiveStudy : IStudySource
             else
             {
                 state.Groups[g].Remove(v);
-                state.Trees?[g].Remove(entry.Slot);
+                state.Trees?[g].Remove(entry.Slot, v);
                 state.Cuzick.Remove(v, g);
             }
         }
@@ -629,11 +652,12 @@ public sealed class LiveStudy : IStudySource
     private void Rebuild()
     {
         Rebuilds++;
-        var rows = _entries.Values.OrderBy(e => e.Row.ParticipantId, StringComparer.Ordinal).Select(e => e.Row).ToList();
+        var held = _entries.OrderBy(e => e.Key, StringComparer.Ordinal).ToList();
         var fresh = new LiveStudy(Settings);
-        foreach (var row in rows)
+        foreach (var (id, entry) in held)
         {
-            fresh.Apply(row, 0);
+            var row = new AnalysisRow(id, 0, 0, entry.Active, entry.Eligible, entry.FirstReason, entry.Reasons, PackedValues.Unpack(entry.Packed));
+            fresh.Apply(row, 0, entry.Packed);
         }
 
         fresh.Complete();
@@ -676,15 +700,37 @@ public sealed class LiveStudy : IStudySource
         _downdates = 0;
     }
 
-    private sealed class Entry(long slot, AnalysisRow row)
+    /// <summary>A participant's part of the state: its row's flags and packed values, and where it is counted.</summary>
+    private sealed class Entry(long slot)
     {
         public long Slot { get; } = slot;
 
-        public AnalysisRow Row { get; set; } = row;
+        public byte[] Packed { get; private set; } = [];
+
+        public int[] Reasons { get; private set; } = [];
+
+        /// <summary>The exposure value (NaN = missing), kept unpacked: every entry is checked when the cut points move.</summary>
+        public double Exposure { get; private set; }
+
+        public int FirstReason { get; private set; }
 
         public int Group { get; set; }
 
+        public bool Active { get; private set; }
+
+        public bool Eligible { get; private set; }
+
         public bool Analysed { get; set; }
+
+        public void Set(AnalysisRow row, byte[] packed, double exposure)
+        {
+            Packed = packed;
+            Reasons = row.Reasons;
+            Exposure = exposure;
+            FirstReason = row.FirstReason;
+            Active = row.Active;
+            Eligible = row.Eligible;
+        }
     }
 
     private sealed class ContinuousState
@@ -695,8 +741,8 @@ public sealed class LiveStudy : IStudySource
             Skewed = skewed;
             if (skewed)
             {
-                Trees = [.. Enumerable.Range(0, k + 1).Select(_ => new OrderStatisticTree(0))];
-                OverallTree = new OrderStatisticTree(0);
+                Trees = [.. Enumerable.Range(0, k + 1).Select(_ => new OrderStatisticTree(0, indexIds: false))];
+                OverallTree = new OrderStatisticTree(0, indexIds: false);
             }
         }
 

@@ -52,7 +52,11 @@ public sealed record ShardChanges(
     [property: Id(0)] bool Complete,
     [property: Id(1)] IReadOnlyList<ShardRow> Rows);
 
-/// <summary>A participant's analysis row at one revision (see HomaBone.Analysis.AnalysisRow).</summary>
+/// <summary>
+/// A participant's analysis row at one revision (see HomaBone.Analysis.AnalysisRow), its values packed
+/// losslessly (HomaBone.Analysis.PackedValues): the shards hold one row per participant, and the cohort's
+/// incremental state keeps the same packed bytes.
+/// </summary>
 [GenerateSerializer, Immutable, Alias("homabone.ShardRow")]
 public sealed record ShardRow(
     [property: Id(0)] string ParticipantId,
@@ -62,7 +66,7 @@ public sealed record ShardRow(
     [property: Id(4)] bool Eligible,
     [property: Id(5)] int FirstReason,
     [property: Id(6)] int[] Reasons,
-    [property: Id(7)] double[] Values,
+    [property: Id(9)] byte[] PackedValues,
     [property: Id(8)] long UpdateTicks = 0);
 
 /// <summary>Builds shard grain keys.</summary>

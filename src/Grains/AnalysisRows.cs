@@ -75,8 +75,8 @@ public static class AnalysisRows
             participant.State != ParticipantState.Withdrawn,
             eligibility.Eligible,
             (int)eligibility.FirstReason,
-            [.. eligibility.Reasons.Select(r => (int)r)],
-            v,
+            eligibility.Reasons.Count == 0 ? [] : [.. eligibility.Reasons.Select(r => (int)r)],
+            PackedValues.Pack(v),
             participant.UpdateTime is { } updated ? updated.ToDateTimeOffset().UtcTicks : 0);
     }
 
@@ -84,7 +84,7 @@ public static class AnalysisRows
     public static AnalysisRow ToAnalysis(ShardRow row)
     {
         ArgumentNullException.ThrowIfNull(row);
-        return new AnalysisRow(row.ParticipantId, row.Revision, row.Seq, row.Active, row.Eligible, row.FirstReason, row.Reasons, row.Values);
+        return new AnalysisRow(row.ParticipantId, row.Revision, row.Seq, row.Active, row.Eligible, row.FirstReason, row.Reasons, PackedValues.Unpack(row.PackedValues));
     }
 
     private static double Value(DerivedValue? value) => value is { ResultCase: DerivedValue.ResultOneofCase.Value } v ? v.Value : double.NaN;

@@ -256,7 +256,7 @@ public sealed partial class CohortGrain
             {
                 foreach (var row in changes.SelectMany(c => c.Rows).OrderBy(r => r.Seq))
                 {
-                    live.Apply(AnalysisRows.ToAnalysis(row), row.UpdateTicks);
+                    live.Apply(AnalysisRows.ToAnalysis(row), row.UpdateTicks, row.PackedValues);
                 }
 
                 live.Seq = seq;
@@ -275,7 +275,7 @@ public sealed partial class CohortGrain
         var rows = snapshots.All(s => s.Rows is not null)
             ? snapshots.SelectMany(s => s.Rows!)
             : (await store.ListAsOfAsync(cohortId, seq)).Select(r => AnalysisRows.FromStored(r, settings));
-        var built = LiveStudy.Build(settings, rows.OrderBy(r => r.ParticipantId, StringComparer.Ordinal).Select(r => (AnalysisRows.ToAnalysis(r), r.UpdateTicks)));
+        var built = LiveStudy.Build(settings, rows.OrderBy(r => r.ParticipantId, StringComparer.Ordinal).Select(r => (AnalysisRows.ToAnalysis(r), r.UpdateTicks, (byte[]?)r.PackedValues)));
         built.Seq = seq;
         _live = built;
         if (built.Count >= CompactAfterBuildOf)

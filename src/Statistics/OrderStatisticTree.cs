@@ -40,7 +40,7 @@ public sealed class OrderStatisticTree
     private const int RebuildFanout = Fanout * 7 / 8;
 
     private readonly int _outcomes;
-    private readonly Dictionary<long, double> _keys = [];
+    private readonly Dictionary<long, double>? _keys;
     private readonly Inner[] _path = new Inner[MaxDepth];
     private readonly int[] _slot = new int[MaxDepth];
     private Node _root;
@@ -48,12 +48,21 @@ public sealed class OrderStatisticTree
     /// <summary>Creates an empty tree tracking <paramref name="outcomes"/> outcome variables per participant.</summary>
     /// <param name="outcomes">Number of tracked outcomes (≥ 0).</param>
     /// <param name="capacity">Expected number of participants (a sizing hint for the id index).</param>
-    public OrderStatisticTree(int outcomes, int capacity = 1024)
+    /// <param name="indexIds">
+    /// Keep an id → key index (about 30 bytes per participant) so that <see cref="Remove(long)"/> finds a
+    /// participant by id alone and duplicate ids are refused. Without it the caller, who knows each participant's
+    /// key, removes with <see cref="Remove(long, double)"/> and must not insert an id twice.
+    /// </param>
+    public OrderStatisticTree(int outcomes, int capacity = 1024, bool indexIds = true)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(outcomes);
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _outcomes = outcomes;
-        _keys.EnsureCapacity(capacity);
+        if (indexIds)
+        {
+            _keys = new Dictionary<long, double>(capacity);
+        }
+
         _root = new Leaf(outcomes);
     }
 
@@ -94,13 +103,18 @@ public sealed class OrderStatisticTree
             throw new ArgumentException("Wrong number of outcomes.", nameof(outcomes));
         }
 
-        if (!_keys.TryAdd(id, value))
+        if (_keys is not null && !_keys.TryAdd(id, value))
         {
             throw new ArgumentException($"Id {id} already present.", nameof(id));
         }
 
         var depth = Descend(value, id, out var leaf);
         var pos = leaf.LowerBound(value, id);
+        if (_keys is null && pos < leaf.Count && leaf.Ids[pos] == id && leaf.Keys[pos].Equals(value))
+        {
+            throw new ArgumentException($"Id {id} already present with this key.", nameof(id));
+        }
+
         leaf.InsertAt(pos, value, id, outcomes);
 
         // Bottom-up: split overfull nodes, refresh each child's size and summaries in its parent.
@@ -144,22 +158,43 @@ public sealed class OrderStatisticTree
         }
     }
 
-    /// <summary>Removes participant <paramref name="id"/>.</summary>
+    /// <summary>Removes participant <paramref name="id"/> (a tree with an id index).</summary>
     /// <param name="id">Participant id.</param>
     /// <returns>False when absent.</returns>
     public bool Remove(long id)
     {
-        if (!_keys.Remove(id, out var value))
+        if (_keys is null)
+        {
+            throw new InvalidOperationException("This tree keeps no id index: remove with the participant's key.");
+        }
+
+        if (!_keys.TryGetValue(id, out var value))
+        {
+            return false;
+        }
+
+        return Remove(id, value);
+    }
+
+    /// <summary>Removes participant <paramref name="id"/> inserted with key <paramref name="value"/>.</summary>
+    /// <param name="id">Participant id.</param>
+    /// <param name="value">The key it was inserted with.</param>
+    /// <returns>False when no entry (value, id) is held.</returns>
+    public bool Remove(long id, double value)
+    {
+        if (double.IsNaN(value) || (_keys is not null && !(_keys.TryGetValue(id, out var held) && held.Equals(value))))
         {
             return false;
         }
 
         var depth = Descend(value, id, out var leaf);
         var pos = leaf.LowerBound(value, id);
-        if (pos >= leaf.Count || leaf.Ids[pos] != id)
+        if (pos >= leaf.Count || leaf.Ids[pos] != id || !leaf.Keys[pos].Equals(value))
         {
-            throw new InvalidOperationException("Order-statistic tree index is inconsistent.");
+            return _keys is null ? false : throw new InvalidOperationException("Order-statistic tree index is inconsistent.");
         }
+
+        _keys?.Remove(id);
 
         leaf.RemoveAt(pos);
         for (var level = depth - 1; level >= 0; level--)
@@ -395,9 +430,9 @@ public sealed class OrderStatisticTree
     {
         var leafDepth = -1;
         var total = Validate(_root, 0, true, ref leafDepth, double.NegativeInfinity, long.MinValue, double.PositiveInfinity, long.MaxValue, false);
-        if (total != Count || total != _keys.Count)
+        if (total != Count || (_keys is not null && total != _keys.Count))
         {
-            throw new InvalidOperationException($"Size {Count}, counted {total}, indexed {_keys.Count}.");
+            throw new InvalidOperationException($"Size {Count}, counted {total}, indexed {_keys?.Count}.");
         }
     }
 
@@ -447,7 +482,7 @@ public sealed class OrderStatisticTree
                     Fail("Leaf out of order.");
                 }
 
-                if (!_keys.TryGetValue(leaf.Ids[i], out var key) || !key.Equals(leaf.Keys[i]))
+                if (_keys is not null && (!_keys.TryGetValue(leaf.Ids[i], out var key) || !key.Equals(leaf.Keys[i])))
                 {
                     Fail("Id index disagrees with a leaf.");
                 }

@@ -1,3 +1,5 @@
+using HomaBone.Analysis;
+
 namespace HomaBone.Grains.Tests;
 
 /// <summary>The shard grain's as-of rows: exact from what it holds, or null (the cohort grain reads the store).</summary>
@@ -71,5 +73,5 @@ public sealed class CohortShardGrainTests(ClusterFixture fixture)
         Assert.Equal(3, resumed.Rows.Single().Revision);
     }
 
-    private static ShardRow Row(long revision, long seq, string participant = "p1") => new(participant, revision, seq, true, true, 0, [], [revision]);
+    private static ShardRow Row(long revision, long seq, string participant = "p1") => new(participant, revision, seq, true, true, 0, [], PackedValues.Pack([revision]));
 }

@@ -367,6 +367,53 @@ public class OrderStatisticTreeTests(ITestOutputHelper output)
     }
 
     /// <summary>The naive twin: a dictionary of rows, sorted by (key, id) on demand.</summary>
+    [Fact]
+    public void WithoutIdIndex_SameHistory_SameTreeAndAnswersAsIndexed()
+    {
+        // The caller that knows each key (the live analysis) keeps no id index: same inserts and removals, same
+        // order statistics, cut points and range summaries, bit for bit.
+        var rng = new Random(20261126);
+        var indexed = new OrderStatisticTree(1);
+        var bare = new OrderStatisticTree(1, indexIds: false);
+        var held = new Dictionary<long, double>();
+        long next = 0;
+        for (var step = 0; step < 20_000; step++)
+        {
+            if (held.Count > 0 && rng.NextDouble() < 0.45)
+            {
+                var id = held.Keys.ElementAt(rng.Next(held.Count));
+                Assert.True(indexed.Remove(id));
+                Assert.True(bare.Remove(id, held[id]));
+                held.Remove(id);
+            }
+            else
+            {
+                var key = Math.Round(rng.NextDouble() * 50, 1); // many ties
+                indexed.Insert(next, key, [key * 2]);
+                bare.Insert(next, key, [key * 2]);
+                held[next++] = key;
+            }
+        }
+
+        indexed.Validate();
+        bare.Validate();
+        Assert.Equal(indexed.Count, bare.Count);
+        Assert.Equal(indexed.CutPoints(4), bare.CutPoints(4));
+        for (var k = 1; k <= bare.Count; k += 97)
+        {
+            Assert.Equal(indexed.Select(k), bare.Select(k));
+        }
+
+        var some = held.First();
+        Assert.False(bare.Remove(some.Key, some.Value + 1), "a removal with another key finds nothing");
+        Assert.False(indexed.Remove(some.Key, some.Value + 1));
+        Assert.Throws<ArgumentException>(() => bare.Insert(some.Key, some.Value, [0.0]));
+        Assert.Throws<InvalidOperationException>(() => bare.Remove(some.Key));
+        Assert.True(bare.Remove(some.Key, some.Value));
+        Assert.False(bare.Remove(some.Key, some.Value), "already removed");
+        bare.Validate();
+    }
+
     private sealed class Model
     {
         private readonly Dictionary<long, (double Key, double[] Outcomes)> _rows = [];
