@@ -43,6 +43,7 @@ public sealed class LiveStudy : IStudySource
     private long _downdates;
     private double[] _scratch = new double[64];
     private readonly double[] _held = new double[Variables.Count];
+    private bool _coMomentsDeferred;
     private long[] _groupSizes;
 
     /// <summary>An empty state for <paramref name="settings"/> (defaults applied).</summary>
@@ -124,9 +125,12 @@ public sealed class LiveStudy : IStudySource
 
     /// <summary>
     /// Builds the state of a row set (any order) and completes it; each row may come with its values already
-    /// packed (<see cref="PackedValues.Pack"/> of exactly its values), which the state then shares.
+    /// packed (<see cref="PackedValues.Pack"/> of exactly its values), which the state then shares. With
+    /// <paramref name="parallel"/> (and every participant once), the co-moments of the ANCOVA designs and models
+    /// are accumulated on other cores while this thread builds the rest; each accumulator still receives the rows
+    /// in the list's order, so the state is bit-identical to the sequential build.
     /// </summary>
-    public static LiveStudy Build(CohortSettings settings, IEnumerable<(AnalysisRow Row, long UpdateTicks, byte[]? Packed)> rows)
+    public static LiveStudy Build(CohortSettings settings, IEnumerable<(AnalysisRow Row, long UpdateTicks, byte[]? Packed)> rows, bool parallel = true)
     {
         ArgumentNullException.ThrowIfNull(rows);
         var list = rows as IReadOnlyList<(AnalysisRow Row, long UpdateTicks, byte[]? Packed)> ?? [.. rows];
@@ -147,9 +151,25 @@ public sealed class LiveStudy : IStudySource
         live._exposureTree = exposure;
         live.Cuts = live.ComputeCuts();
         live._exposureTree = new OrderStatisticTree(0, indexIds: false);
-        foreach (var (row, ticks, packed) in list)
+        Task? coMoments = null;
+        if (parallel && list.Count >= 1000 && (live._models.Count > 0 || live._ancova.Count > 0)
+            && list.Select(r => r.Row.ParticipantId).Distinct(StringComparer.Ordinal).Count() == list.Count)
         {
-            live.Apply(row, ticks, packed);
+            live._coMomentsDeferred = true;
+            coMoments = Task.Run(() => live.AccumulateCoMoments(list));
+        }
+
+        try
+        {
+            foreach (var (row, ticks, packed) in list)
+            {
+                live.Apply(row, ticks, packed);
+            }
+        }
+        finally
+        {
+            coMoments?.GetAwaiter().GetResult();
+            live._coMomentsDeferred = false;
         }
 
         live.Complete();
@@ -477,6 +497,11 @@ public sealed class LiveStudy : IStudySource
             }
         }
 
+        if (_coMomentsDeferred)
+        {
+            return;
+        }
+
         Span<double> x = stackalloc double[MaxModelWidth];
         foreach (var model in _models.Values)
         {
@@ -573,6 +598,11 @@ public sealed class LiveStudy : IStudySource
             }
         }
 
+        if (_coMomentsDeferred)
+        {
+            return;
+        }
+
         var q = _groupCovariates.Columns.Count;
         if (_scratch.Length < q)
         {
@@ -621,6 +651,77 @@ public sealed class LiveStudy : IStudySource
                 state.YEach[g].Remove(y);
             }
         }
+    }
+
+    /// <summary>
+    /// The build's co-moments, one accumulator per task: each model over the analysed rows, each ANCOVA design over
+    /// the analysed rows with complete covariates, in the list's order (as <see cref="Apply"/> would add them).
+    /// Reads only the rows, the settings and the cut points, which the building thread does not change.
+    /// </summary>
+    private void AccumulateCoMoments(IReadOnlyList<(AnalysisRow Row, long UpdateTicks, byte[]? Packed)> list)
+    {
+        var analysed = new List<(double[] Values, int Group)>(list.Count);
+        foreach (var (row, _, _) in list)
+        {
+            var exposure = row.Values[_exposure];
+            if (row.Active && row.Eligible && !double.IsNaN(exposure))
+            {
+                analysed.Add((row.Values, GroupOf(exposure)));
+            }
+        }
+
+        var jobs = new List<Action>();
+        foreach (var model in _models.Values)
+        {
+            jobs.Add(() =>
+            {
+                Span<double> x = stackalloc double[MaxModelWidth];
+                foreach (var (values, _) in analysed)
+                {
+                    if (ModelRow(model, values, x) is { Length: > 0 } row)
+                    {
+                        model.Moments.Add(row);
+                    }
+                }
+            });
+        }
+
+        foreach (var state in _ancova.Values)
+        {
+            jobs.Add(() =>
+            {
+                var q = _groupCovariates.Columns.Count;
+                Span<double> z = stackalloc double[q];
+                Span<double> half = stackalloc double[q + 2];
+                Span<double> each = stackalloc double[_k - 1 + q + 1];
+                foreach (var (values, g) in analysed)
+                {
+                    var y = values[state.Outcome.Index];
+                    if (double.IsNaN(y) || !_groupCovariates.TryExtract(values, z))
+                    {
+                        continue;
+                    }
+
+                    var h = g > _k / 2 ? 1 : 0;
+                    half[0] = h;
+                    z.CopyTo(half[1..]);
+                    for (var d = 2; d <= _k; d++)
+                    {
+                        each[d - 2] = g == d ? 1 : 0;
+                    }
+
+                    z.CopyTo(each[(_k - 1)..]);
+                    half[^1] = y;
+                    each[^1] = y;
+                    state.Half.Add(half);
+                    state.Each.Add(each);
+                    state.YHalf[h].Add(y);
+                    state.YEach[g].Add(y);
+                }
+            });
+        }
+
+        Parallel.Invoke(new ParallelOptions { TaskScheduler = TaskScheduler.Default }, [.. jobs]);
     }
 
     private static Span<double> ModelRow(ModelState model, double[] values, Span<double> buffer)

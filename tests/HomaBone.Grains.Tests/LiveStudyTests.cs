@@ -185,6 +185,24 @@ public sealed class LiveStudyTests(ITestOutputHelper output)
         }
     }
 
+    [Fact]
+    public void ParallelBuild_IsBitIdenticalToTheSequentialBuild()
+    {
+        var settings = CohortDefaults.Apply(new CohortSettings());
+        var rows = Rows(settings, 600).Select(r => (r, 0L, (byte[]?)null)).ToList();
+        Assert.True(rows.Count >= 1000, "the parallel build starts at 1,000 rows");
+        var time = Timestamp.FromDateTimeOffset(new DateTimeOffset(2026, 11, 26, 0, 0, 0, TimeSpan.Zero));
+        var sequential = CohortGrain.ComputeAnswers(LiveStudy.Build(settings, rows, parallel: false), settings, 3, time);
+        for (var run = 0; run < 3; run++)
+        {
+            var parallel = CohortGrain.ComputeAnswers(LiveStudy.Build(settings, rows), settings, 3, time);
+            for (var i = 0; i < sequential.Length; i++)
+            {
+                Assert.Equal(sequential[i], parallel[i]);
+            }
+        }
+    }
+
     private static StudyAnalysis Batch(IEnumerable<AnalysisRow> rows, CohortSettings settings) =>
         new([.. rows.OrderBy(r => r.ParticipantId, StringComparer.Ordinal)], settings, 1, Timestamp.FromDateTimeOffset(DateTimeOffset.UnixEpoch));
 
