@@ -68,6 +68,7 @@ foreach (var eligible in sizes)
     var rounds = roundsOption > 0 ? roundsOption : (eligible <= 10_000 ? 51 : 11);
     var random = new Random(2018);
     var perVersion = new List<double>();
+    double freshCpu = 0, cachedCpu = 0;
     var cached = new List<double>();
     // The first rounds warm the service (tiered JIT) and are not timed.
     const int warmups = 10;
@@ -85,17 +86,24 @@ foreach (var eligible in sizes)
             await participants.UpsertParticipantAsync(new UpsertParticipantRequest { Participant = new Participant { Name = $"cohorts/bench/participants/{id}", Record = corrected }, RequestId = $"bench-{round}-{c}" });
         }
 
+        var cpu0 = ServiceCpuMs(service.ProcessId);
         var sw = Stopwatch.StartNew();
         await AskAllAsync(cohorts);
         var fresh = sw.Elapsed.TotalMilliseconds;
+        var cpu1 = ServiceCpuMs(service.ProcessId);
         sw.Restart();
         await AskAllAsync(cohorts);
         if (round >= warmups)
         {
             perVersion.Add(fresh);
             cached.Add(sw.Elapsed.TotalMilliseconds);
+            freshCpu += cpu1 - cpu0;
+            cachedCpu += ServiceCpuMs(service.ProcessId) - cpu1;
         }
     }
+
+    // CPU time is what a loaded machine cannot inflate: the service's own cost of a round (10-ms clock ticks, summed).
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"service CPU per round: new version {freshCpu / rounds:F2} ms, cached {cachedCpu / rounds:F2} ms (all threads, user + system)"));
 
     var single = new List<double>();
     var health = new List<double>();
@@ -254,6 +262,14 @@ static async Task ImportAsync(ParticipantService.ParticipantServiceClient partic
         await call.RequestStream.CompleteAsync();
         await reader;
     }));
+}
+
+static double ServiceCpuMs(int processId)
+{
+    // /proc/PID/stat: utime and stime (fields 14 and 15) in clock ticks (USER_HZ = 100), after the ')' of the name.
+    var stat = File.ReadAllText($"/proc/{processId}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) * 10.0;
 }
 
 static long ServiceRss(int processId)

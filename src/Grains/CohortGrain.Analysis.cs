@@ -24,6 +24,8 @@ public sealed partial class CohortGrain
     private readonly Dictionary<long, byte[][]> _versionAnswers = [];
     private readonly Guid[] _epochs = new Guid[ParticipantGrain.ShardCount];
     private Task? _publishing;
+    private StoredCohort? _settingsOf;
+    private (CohortSettings Settings, byte[] Bytes) _settings;
     private LiveStudy? _live;
 
     /// <inheritdoc />
@@ -141,8 +143,7 @@ public sealed partial class CohortGrain
     private async Task PublishCoreAsync()
     {
         var cohortId = this.GetPrimaryKeyString();
-        var settings = Cohort.Parser.ParseFrom(_stored!.Payload).Settings;
-        var settingsBytes = settings.ToByteArray();
+        var (settings, settingsBytes) = CurrentSettings();
         var seq = await store.CurrentSeqAsync(cohortId);
         var last = _versions.Count > 0 ? _versions[^1] : null;
         var minChanges = settings.Disclosure is { Disabled: false } d ? Math.Max(1, d.MinChangesPerVersion) : 1;
@@ -235,6 +236,19 @@ public sealed partial class CohortGrain
 
         answers[5] = associations.ToByteArray();
         return answers;
+    }
+
+    /// <summary>The stored cohort's settings and their bytes, parsed once per stored revision of the cohort (every request checks them).</summary>
+    private (CohortSettings Settings, byte[] Bytes) CurrentSettings()
+    {
+        if (!ReferenceEquals(_settingsOf, _stored))
+        {
+            var settings = Cohort.Parser.ParseFrom(_stored!.Payload).Settings;
+            _settings = (settings, settings.ToByteArray());
+            _settingsOf = _stored;
+        }
+
+        return _settings;
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "The incremental analysis failed ({ExceptionType}); this version is answered from its rows and the state is rebuilt")]

@@ -19,6 +19,7 @@ namespace HomaBone.Gateway.Security;
 internal sealed partial class AuditInterceptor(IAuditLog log, Pseudonymizer pseudonymizer, ILogger<AuditInterceptor> logger) : Interceptor
 {
     private const int MaxParameterLength = 256;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<MessageDescriptor, FieldDescriptor[]> RelevantByType = new();
 
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -234,7 +235,7 @@ internal sealed partial class AuditInterceptor(IAuditLog log, Pseudonymizer pseu
                 return;
             }
 
-            foreach (var field in message.Descriptor.Fields.InDeclarationOrder())
+            foreach (var field in RelevantFields(message.Descriptor))
             {
                 if (field.FieldType == FieldType.Message)
                 {
@@ -265,6 +266,22 @@ internal sealed partial class AuditInterceptor(IAuditLog log, Pseudonymizer pseu
                 }
             }
         }
+
+        /// <summary>
+        /// The fields of <paramref name="descriptor"/> that can lead to a suppression reason or to the analysis
+        /// metadata (computed once per message type): an answer's thousands of coefficients, which hold neither,
+        /// are not walked.
+        /// </summary>
+        private static FieldDescriptor[] RelevantFields(MessageDescriptor descriptor) =>
+            RelevantByType.GetOrAdd(descriptor, d => [.. d.Fields.InDeclarationOrder().Where(f => Leads(f, 0))]);
+
+        private static bool Leads(FieldDescriptor field, int depth) => field.FieldType switch
+        {
+            FieldType.Enum => !field.IsRepeated && field.EnumType.FullName == "homabone.v1.SuppressionReason",
+            FieldType.Message => depth < 8 && (field.MessageType.FullName == "homabone.v1.AnalysisMetadata"
+                || field.MessageType.Fields.InDeclarationOrder().Any(f => Leads(f, depth + 1))),
+            _ => false,
+        };
 
         /// <summary>Takes the cohort and the non-health parameters from a request message.</summary>
         public void Describe(object? request)
