@@ -283,7 +283,7 @@ static async Task PrintServiceMemoryAsync(string httpAddress, long rssBytes, int
 {
     using var http = new HttpClient();
     var metrics = await http.GetStringAsync(new Uri(new Uri(httpAddress), "/metrics"));
-    foreach (var line in metrics.Split('\n').Where(l => !l.StartsWith('#') && (l.Contains("gc_heap_size", StringComparison.Ordinal) || l.Contains("gc_last_collection", StringComparison.Ordinal) || l.Contains("committed", StringComparison.Ordinal))))
+    foreach (var line in metrics.Split('\n').Where(l => !l.StartsWith('#') && (l.Contains("gc_heap_size", StringComparison.Ordinal) || (l.Contains("publication_duration", StringComparison.Ordinal) && !l.Contains("_bucket", StringComparison.Ordinal)) || l.Contains("gc_last_collection", StringComparison.Ordinal) || l.Contains("committed", StringComparison.Ordinal))))
     {
         Console.Error.WriteLine("service metric: " + line);
     }

@@ -19,6 +19,15 @@ public sealed partial class CohortGrain
     private const int MaxCachedAnswers = 512;
     private const int MaxCachedVersions = 64;
     private const int CompactAfterBuildOf = 100_000;
+
+    /// <summary>
+    /// How long each phase of a version's publication takes (outbox drain; shards' changes taken and applied, or
+    /// the state built; the six answers; the durable commit): operators see where a version's latency goes. Labels
+    /// name the phase only (no cohort or participant).
+    /// </summary>
+    private static readonly System.Diagnostics.Metrics.Histogram<double> PublicationSeconds =
+        new System.Diagnostics.Metrics.Meter("HomaBone").CreateHistogram<double>("homabone.cohort.publication.duration", "s", "Duration of each phase of a cohort version's publication");
+
     private readonly List<PublishedVersion> _versions = [];
     private readonly Dictionary<string, byte[]> _answers = new(StringComparer.Ordinal);
     private readonly Dictionary<long, byte[][]> _versionAnswers = [];
@@ -156,18 +165,24 @@ public sealed partial class CohortGrain
 
         // Every revision up to seq is in its shard once the outbox is drained: entries are acknowledged only
         // after delivery, and every revision writes its entry in the same transaction.
+        var started = time.GetTimestamp();
         await DrainOutboxAsync(cohortId, settings);
+        var drained = time.GetTimestamp();
         var version = (last?.Version ?? 0) + 1;
         DateTimeOffset dataTime;
         byte[][]? answers;
+        var advanced = drained;
+        var computed = drained;
         try
         {
             var live = await AdvanceLiveAsync(cohortId, settings, seq);
+            advanced = time.GetTimestamp();
             dataTime = live.MaxUpdateTicks == 0 ? time.GetUtcNow() : new DateTimeOffset(live.MaxUpdateTicks, TimeSpan.Zero);
 
             // The version's answers, computed once from the incremental state and kept with the version (before it
             // is published: the version row is the commit point), so asking the version again returns these bytes.
             answers = ComputeAnswers(live, settings, version, Timestamp.FromDateTimeOffset(dataTime));
+            computed = time.GetTimestamp();
         }
         catch (Exception ex) when (ex is not (OutOfMemoryException or TimeoutException or OrleansException))
         {
@@ -191,8 +206,14 @@ public sealed partial class CohortGrain
         if (answers is not null)
         {
             RememberAnswers(version, answers);
+            var committed = time.GetTimestamp();
+            PublicationSeconds.Record(time.GetElapsedTime(started, drained).TotalSeconds, new KeyValuePair<string, object?>("phase", "drain"));
+            PublicationSeconds.Record(time.GetElapsedTime(drained, advanced).TotalSeconds, new KeyValuePair<string, object?>("phase", "advance"));
+            PublicationSeconds.Record(time.GetElapsedTime(advanced, computed).TotalSeconds, new KeyValuePair<string, object?>("phase", "answers"));
+            PublicationSeconds.Record(time.GetElapsedTime(computed, committed).TotalSeconds, new KeyValuePair<string, object?>("phase", "commit"));
         }
     }
+
 
     /// <summary>
     /// The six default answers of a version, computed on every core: the state is only read here (the grain's turn

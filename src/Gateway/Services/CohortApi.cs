@@ -38,18 +38,18 @@ internal sealed class CohortApi(IGrainFactory grains, IHostApplicationLifetime l
     }
 
     public override async Task<GetFlowResponse> GetFlow(GetFlowRequest request, ServerCallContext context) =>
-        GetFlowResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.Flow, request.Name, request.Version, request));
+        Answer(GetFlowResponse.Parser, await AnalyzeAsync(AnalysisKind.Flow, request.Name, request.Version, request));
 
     public override async Task<GetQuartilesResponse> GetQuartiles(GetQuartilesRequest request, ServerCallContext context) =>
-        GetQuartilesResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.Quartiles, request.Name, request.Version, request));
+        Answer(GetQuartilesResponse.Parser, await AnalyzeAsync(AnalysisKind.Quartiles, request.Name, request.Version, request));
 
     public override async Task<GetCharacteristicsResponse> GetCharacteristics(GetCharacteristicsRequest request, ServerCallContext context) =>
-        GetCharacteristicsResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.Characteristics, request.Name, request.Version, request));
+        Answer(GetCharacteristicsResponse.Parser, await AnalyzeAsync(AnalysisKind.Characteristics, request.Name, request.Version, request));
 
     public override async Task<GetGroupDifferencesResponse> GetGroupDifferences(GetGroupDifferencesRequest request, ServerCallContext context)
     {
         CheckVariables(request.Outcomes, "outcomes");
-        return GetGroupDifferencesResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.GroupDifferences, request.Name, request.Version, request));
+        return Answer(GetGroupDifferencesResponse.Parser, await AnalyzeAsync(AnalysisKind.GroupDifferences, request.Name, request.Version, request));
     }
 
     public override async Task<GetAssociationsResponse> GetAssociations(GetAssociationsRequest request, ServerCallContext context)
@@ -89,7 +89,7 @@ internal sealed class CohortApi(IGrainFactory grains, IHostApplicationLifetime l
             GrpcErrors.ThrowInvalid("the model is invalid", violations);
         }
 
-        return GetAssociationsResponse.Parser.ParseFrom(await AnalyzeAsync(AnalysisKind.Associations, request.Name, request.Version, request));
+        return Answer(GetAssociationsResponse.Parser, await AnalyzeAsync(AnalysisKind.Associations, request.Name, request.Version, request));
     }
 
     public override async Task WatchCohort(WatchCohortRequest request, IServerStreamWriter<WatchCohortResponse> responseStream, ServerCallContext context)
@@ -135,6 +135,20 @@ internal sealed class CohortApi(IGrainFactory grains, IHostApplicationLifetime l
             }
         }
     }
+
+    /// <summary>
+    /// The answer message of the grain's reply bytes. Co-hosted, the cohort grain hands back the very byte array it
+    /// keeps for a version's answer, so its parse is kept with that array (a weak table: it lives as long as the
+    /// grain keeps the bytes) and a version asked again is not parsed again. Answers are never modified after
+    /// parsing (serialising and auditing only read them).
+    /// </summary>
+    private static T Answer<T>(MessageParser<T> parser, byte[] bytes)
+        where T : class, IMessage<T> =>
+        ParsedAnswers.TryGetValue(bytes, out var parsed) && parsed is T answer
+            ? answer
+            : (T)ParsedAnswers.GetValue(bytes, b => parser.ParseFrom(b));
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<byte[], IMessage> ParsedAnswers = [];
 
     private async Task<byte[]> AnalyzeAsync(AnalysisKind kind, string name, long version, IMessage request)
     {
