@@ -75,9 +75,24 @@ internal sealed class RegionAnalyzer
         float[] shellDistance = [];
         byte[] shellOwner = [];
         Parallel.Invoke(
-            () => (shellDistance, shellOwner) = Propagate(DilationMm + OuterShellMm),
-            () => regionDepth = Depth(RegionClasses, TrabecularDepthMm),
-            () => totalDepth = Depth(TotalClasses, TrabecularDepthMm));
+            () =>
+            {
+                var tp = System.Diagnostics.Stopwatch.GetTimestamp();
+                (shellDistance, shellOwner) = Propagate(DilationMm + OuterShellMm);
+                QctTiming.Mark("shells", ref tp);
+            },
+            () =>
+            {
+                var tr = System.Diagnostics.Stopwatch.GetTimestamp();
+                regionDepth = Depth(RegionClasses, TrabecularDepthMm);
+                QctTiming.Mark("region-depth", ref tr);
+            },
+            () =>
+            {
+                var tt = System.Diagnostics.Stopwatch.GetTimestamp();
+                totalDepth = Depth(TotalClasses, TrabecularDepthMm);
+                QctTiming.Mark("total-depth", ref tt);
+            });
         (_shellDistance, _shellOwner, _regionDepth, _totalDepth) = (shellDistance, shellOwner, regionDepth!, totalDepth!);
         QctTiming.Mark("shells-depth", ref t);
     }
@@ -410,7 +425,17 @@ internal sealed class RegionAnalyzer
             cls[i] = classOf[_labels[i]];
         }
 
-        var queue = new VoxelQueue();
+        // Only the depths matter here, not which path reached a voxel first, and they are the unique solution of
+        // d[j] = min over same-class neighbours i of (float)(d[i] + step) (≤ maxMm; surface voxels 0), every step
+        // positive: any order that re-relaxes a voxel whenever it improves reaches the same floats as Dijkstra's.
+        // Buckets one (smallest) step wide, in increasing order, each first in first out: no heap.
+        var width = float.PositiveInfinity;
+        foreach (var nb in _neighbours)
+        {
+            width = Math.Min(width, nb.Step);
+        }
+
+        var queue = new DepthBuckets((int)(maxMm / width) + 2, width);
         for (var i = 0; i < _g.Count; i++)
         {
             if (cls[i] == 0)
@@ -427,31 +452,36 @@ internal sealed class RegionAnalyzer
             if (surface)
             {
                 depth[i] = 0;
-                queue.Enqueue(i, 0);
+                queue.Push(i, 0, 0);
             }
         }
 
-        while (queue.TryDequeue(out var i, out var d))
+        for (var b = 0; b < queue.Buckets; b++)
         {
-            if (d > depth[i])
+            // The bucket may grow while it is read (a step that rounds into it, or an entry placed late).
+            for (var e = 0; e < queue.Count(b); e++)
             {
-                continue;
-            }
-
-            var interior = _border[i] == 0;
-            foreach (var nb in _neighbours)
-            {
-                if (!interior && !NeighbourInside(i, nb))
+                var (i, d) = queue.At(b, e);
+                if (d > depth[i])
                 {
                     continue;
                 }
 
-                var j = i + nb.Offset;
-                var nd = d + nb.Step;
-                if (cls[j] == cls[i] && nd <= maxMm && nd < depth[j])
+                var interior = _border[i] == 0;
+                foreach (var nb in _neighbours)
                 {
-                    depth[j] = nd;
-                    queue.Enqueue(j, nd);
+                    if (!interior && !NeighbourInside(i, nb))
+                    {
+                        continue;
+                    }
+
+                    var j = i + nb.Offset;
+                    var nd = d + nb.Step;
+                    if (cls[j] == cls[i] && nd <= maxMm && nd < depth[j])
+                    {
+                        depth[j] = nd;
+                        queue.Push(j, nd, b);
+                    }
                 }
             }
         }
@@ -877,6 +907,53 @@ internal sealed class RegionAnalyzer
             }
 
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Voxels with a tentative depth in buckets of <c>width</c> mm, never placed in a bucket before the one being
+    /// read (so a rounding at a bucket edge cannot lose an entry).
+    /// </summary>
+    private sealed class DepthBuckets
+    {
+        private readonly int[][] _voxels;
+        private readonly float[][] _depths;
+        private readonly int[] _counts;
+        private readonly float _width;
+
+        public DepthBuckets(int buckets, float width)
+        {
+            _voxels = new int[buckets][];
+            _depths = new float[buckets][];
+            _counts = new int[buckets];
+            _width = width;
+            for (var b = 0; b < buckets; b++)
+            {
+                _voxels[b] = new int[1024];
+                _depths[b] = new float[1024];
+            }
+        }
+
+        public int Buckets => _counts.Length;
+
+        public int Count(int bucket) => _counts[bucket];
+
+        public (int Voxel, float Depth) At(int bucket, int entry) => (_voxels[bucket][entry], _depths[bucket][entry]);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Push(int voxel, float depth, int current)
+        {
+            var b = Math.Clamp((int)(depth / _width), current, _counts.Length - 1);
+            var n = _counts[b];
+            if (n == _voxels[b].Length)
+            {
+                Array.Resize(ref _voxels[b], n * 2);
+                Array.Resize(ref _depths[b], n * 2);
+            }
+
+            _voxels[b][n] = voxel;
+            _depths[b][n] = depth;
+            _counts[b] = n + 1;
         }
     }
 
