@@ -10,14 +10,16 @@ using HomaBone.Contracts.V1;
 // analysed end to end through gRPC (QctService.AnalyzeSeries, 1 MiB chunks) against the real service process, and
 // the same files read by pydicom + numpy in the same run.
 // Usage: dotnet run -c Release --project bench/Qct [-- runs [pixel-mm] [--warmups N] [--service-env NAME=VALUE]...
-// [--series DIR]]; pixel-mm "0.8,0.75" (default: a clinical field of view, 410 x 384 mm) or e.g. "0.25,0.25" (the
+// [--series DIR] [--dump FILE]]; pixel-mm "0.8,0.75" (default: a clinical field of view, 410 x 384 mm) or e.g. "0.25,0.25" (the
 // phantom fills most of the matrix: 9 times the bone voxels). --service-env sets a variable for the service process
-// only (e.g. DOTNET_TieredCompilation=0); --series reuses (or writes once into) a folder instead of a fresh one.
+// only (e.g. DOTNET_TieredCompilation=0); --series reuses (or writes once into) a folder instead of a fresh one;
+// --dump writes every measure of the last response (round-trip precision) to compare two builds.
 const int ChunkBytes = 1 << 20;
 var positional = new List<string>();
 var serviceEnv = new List<(string Name, string Value)>();
 var warmups = 1;
 string? seriesFolder = null;
+string? dumpPath = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -31,6 +33,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--series":
             seriesFolder = args[++i];
+            break;
+        case "--dump":
+            dumpPath = args[++i];
             break;
         default:
             positional.Add(args[i]);
@@ -73,6 +78,7 @@ try
     var client = new QctService.QctServiceClient(channel);
     var times = new List<double>();
     var uploads = new List<double>();
+    AnalyzeSeriesResponse? lastResponse = null;
     for (var run = 0; run < runs + warmups; run++)
     {
         var sw = Stopwatch.StartNew();
@@ -106,11 +112,20 @@ try
             }
         }
 
+        lastResponse = response;
         if (run >= warmups)
         {
             times.Add(sw.Elapsed.TotalSeconds); // the first runs warm up the service (JIT)
             uploads.Add(uploaded);
         }
+    }
+
+    if (dumpPath is not null)
+    {
+        // Every measure of the last response, to compare two builds value for value (round-trip precision).
+        await File.WriteAllLinesAsync(dumpPath, lastResponse!.Measures.Select(m => string.Create(CultureInfo.InvariantCulture, $"{m.Region}.{m.Name}={m.Value:R} {m.Unit}"))
+            .Append(string.Create(CultureInfo.InvariantCulture, $"calibration={lastResponse.Calibration.Slope:R} {lastResponse.Calibration.Intercept:R} {lastResponse.Calibration.RSquared:R}"))
+            .Concat(lastResponse.Warnings));
     }
 
     var inOrder = string.Join(' ', times.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)));

@@ -74,7 +74,37 @@ public static class QctAnalyzer
         }
 
         ProtocolChecks(ct.Info, options, warnings);
-        var calibration = Calibrate(ct.Volume, options, warnings);
+
+        // The label series, the crop to the labelled bone and its shells and depth maps need no calibration: they are
+        // prepared on another thread while the rods are found and fitted (only the padding mask of the HU volume is
+        // read). Calibration errors still come first; the label work is waited for either way.
+        var labelWarnings = new List<QctWarning>();
+        var regionsReady = Task.Run(() =>
+        {
+            var tl = System.Diagnostics.Stopwatch.GetTimestamp();
+            var labels = LoadAlignedLabels(ct, labelFiles, labelWarnings);
+            QctTiming.Mark("load-labels", ref tl);
+            return RegionAnalyzer.ForHu(ct.Volume.Geometry, ct.Volume.Values, labels, options.CorticalThresholdMgPerCm3);
+        });
+        CalibrationFit calibration;
+        try
+        {
+            calibration = Calibrate(ct.Volume, options, warnings);
+        }
+        catch
+        {
+            try
+            {
+                regionsReady.Wait();
+            }
+            catch (AggregateException)
+            {
+                // The calibration's error is the one reported, as when the labels were read after it.
+            }
+
+            throw;
+        }
+
         QctTiming.Mark("calibrate", ref t);
         var qualityWarning = CalibrationQuality.Check(calibration);
         if (qualityWarning is not null)
@@ -82,10 +112,10 @@ public static class QctAnalyzer
             warnings.Add(qualityWarning);
         }
 
-        // Only the bone's bounding box (plus shells) is converted to density, while the region analyser crops the volume.
-        var labels = LoadAlignedLabels(ct, labelFiles, warnings);
-        QctTiming.Mark("load-labels", ref t);
-        var analyzer = new RegionAnalyzer(ct.Volume.Geometry, ct.Volume.Values, labels, options.CorticalThresholdMgPerCm3, calibration);
+        var analyzer = regionsReady.GetAwaiter().GetResult();
+        warnings.AddRange(labelWarnings);
+        QctTiming.Mark("labels-shells-wait", ref t);
+        analyzer.Calibrate(calibration);
         QctTiming.Mark("region-setup", ref t);
         var regions = analyzer.MeasureRegions();
         QctTiming.Mark("regions", ref t);

@@ -91,7 +91,16 @@ public static class RodFinder
             }
         });
 
-        var objectStd = Enumerable.Range(0, plane).Where(p => mean[p] > -500 && double.IsFinite(std[p])).Select(p => std[p]).ToArray();
+        var objectStdList = new List<double>();
+        for (var p = 0; p < plane; p++)
+        {
+            if (mean[p] > -500 && double.IsFinite(std[p]))
+            {
+                objectStdList.Add(std[p]);
+            }
+        }
+
+        var objectStd = objectStdList.ToArray();
         if (objectStd.Length == 0)
         {
             throw new QctInputException("No object found in the CT volume while looking for the phantom rods.") { Code = "rods-not-found" };
@@ -180,6 +189,7 @@ public static class RodFinder
 
     /// <summary>Mean HU inside a rod (radius eroded by <paramref name="erosionMm"/>) over every slice.</summary>
     /// <exception cref="QctInputException">The eroded rod holds no voxel.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static (double MeanHu, int VoxelCount) MeasureMeanHu(CtVolume hu, RodLocation rod, double erosionMm = 2)
     {
         ArgumentNullException.ThrowIfNull(hu);
@@ -221,6 +231,7 @@ public static class RodFinder
         return (sum / n, n);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static RodLocation HalfMaximum(double[] mean, double bg, double ci, double cj, double radiusMm, VolumeGeometry g)
     {
         double contrastSum = 0;

@@ -22,6 +22,12 @@ internal sealed class RegionAnalyzer
 
     private static readonly (int Label, string Name)[] Regions = [(1, "neck"), (2, "trochanter"), (3, "intertrochanter")];
 
+    /// <summary>Depth classes per label: each label its own class (region depth).</summary>
+    private static readonly byte[] RegionClasses = [.. Enumerable.Range(0, 256).Select(l => (byte)l)];
+
+    /// <summary>Depth classes per label: the three regions as one class, everything else 0 (total depth).</summary>
+    private static readonly byte[] TotalClasses = [.. Enumerable.Range(0, 256).Select(l => l is >= 1 and <= 3 ? (byte)1 : (byte)0)];
+
     private readonly VolumeGeometry _g;
     private readonly float[] _rho;
     private readonly byte[] _labels;
@@ -39,6 +45,17 @@ internal sealed class RegionAnalyzer
     /// <param name="corticalThreshold">Cortical threshold, mg/cm³.</param>
     /// <param name="calibration">When given, <paramref name="density"/> holds HU and is converted (inside the crop only).</param>
     public RegionAnalyzer(VolumeGeometry geometry, float[] density, byte[] labels, double corticalThreshold, Calibration.CalibrationFit? calibration = null)
+        : this(geometry, density, labels, corticalThreshold)
+    {
+        Calibrate(calibration);
+    }
+
+    /// <summary>
+    /// Crops and computes the shells and depth maps, which depend on the labels and on where the volume is padding,
+    /// not on its values: the crop keeps the values as given until <see cref="Calibrate"/>, so this can run while the
+    /// calibration is being fitted.
+    /// </summary>
+    private RegionAnalyzer(VolumeGeometry geometry, float[] values, byte[] labels, double corticalThreshold)
     {
         _threshold = corticalThreshold;
         var maxSpacing = Math.Max(geometry.SpacingX, Math.Max(geometry.SpacingY, geometry.SpacingZ));
@@ -48,7 +65,7 @@ internal sealed class RegionAnalyzer
 
         // Work on the bounding box of the labelled bone plus the shells: a femur is a small part of a CT volume.
         var t = System.Diagnostics.Stopwatch.GetTimestamp();
-        (_g, _rho, _labels) = Crop(geometry, density, labels, DilationMm + OuterShellMm, calibration);
+        (_g, _rho, _labels) = Crop(geometry, values, labels, DilationMm + OuterShellMm);
         QctTiming.Mark("crop", ref t);
         _neighbours = NeighbourTable(_g);
         _border = BorderOf(_g);
@@ -58,22 +75,26 @@ internal sealed class RegionAnalyzer
         float[] shellDistance = [];
         byte[] shellOwner = [];
         Parallel.Invoke(
-            () => (shellDistance, shellOwner) = Propagate(DilationMm + OuterShellMm),
-            () => regionDepth = Depth(l => l, TrabecularDepthMm),
-            () => totalDepth = Depth(l => l is >= 1 and <= 3 ? (byte)1 : (byte)0, TrabecularDepthMm));
+            () =>
+            {
+                var tp = System.Diagnostics.Stopwatch.GetTimestamp();
+                (shellDistance, shellOwner) = Propagate(DilationMm + OuterShellMm);
+                QctTiming.Mark("shells", ref tp);
+            },
+            () =>
+            {
+                var tr = System.Diagnostics.Stopwatch.GetTimestamp();
+                regionDepth = Depth(RegionClasses, TrabecularDepthMm);
+                QctTiming.Mark("region-depth", ref tr);
+            },
+            () =>
+            {
+                var tt = System.Diagnostics.Stopwatch.GetTimestamp();
+                totalDepth = Depth(TotalClasses, TrabecularDepthMm);
+                QctTiming.Mark("total-depth", ref tt);
+            });
         (_shellDistance, _shellOwner, _regionDepth, _totalDepth) = (shellDistance, shellOwner, regionDepth!, totalDepth!);
         QctTiming.Mark("shells-depth", ref t);
-        var shell = new List<double>();
-        for (var i = 0; i < _g.Count; i++)
-        {
-            if (_shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] > DilationMm && !float.IsNaN(_rho[i]))
-            {
-                shell.Add(_rho[i]);
-            }
-        }
-
-        BackgroundDensity = Median([.. shell]);
-        QctTiming.Mark("background", ref t);
     }
 
     /// <summary>Dilation of the envelope into background over which BMC is conserved, mm.</summary>
@@ -86,7 +107,35 @@ internal sealed class RegionAnalyzer
     public double TrabecularDepthMm { get; }
 
     /// <summary>Median density in the outer shell, mg/cm³.</summary>
-    public double BackgroundDensity { get; }
+    public double BackgroundDensity { get; private set; } = double.NaN;
+
+    /// <summary>
+    /// Crops and computes the shells and depth maps of an HU volume; <see cref="Calibrate"/> must follow before any
+    /// measure. The results equal those of the constructor given the same calibration.
+    /// </summary>
+    public static RegionAnalyzer ForHu(VolumeGeometry geometry, float[] hu, byte[] labels, double corticalThreshold) =>
+        new(geometry, hu, labels, corticalThreshold);
+
+    /// <summary>
+    /// Converts the crop to density with <paramref name="calibration"/> (null: the values already are densities)
+    /// and measures the background density in the outer shell. Called once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public void Calibrate(Calibration.CalibrationFit? calibration)
+    {
+        var t = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (calibration is not null)
+        {
+            var rho = _rho;
+            for (var x = 0; x < rho.Length; x++)
+            {
+                rho[x] = (float)calibration.ToDensity(rho[x]);
+            }
+        }
+
+        BackgroundDensity = OuterShellMedian();
+        QctTiming.Mark("to-density-background", ref t);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public IReadOnlyList<RegionMeasures> MeasureRegions()
@@ -116,26 +165,40 @@ internal sealed class RegionAnalyzer
             }
         }
 
-        var all = new double[stats[0].Members.Count];
-        for (var m = 0; m < all.Length; m++)
+        // The medians and the percentile sort their own copies: computed concurrently (slot 4 is the cortical density).
+        var rhoT = new double[stats.Length];
+        var rhoC = double.NaN;
+        Parallel.For(0, stats.Length + 1, r =>
         {
-            all[m] = Rho(stats[0].Members[m]);
-        }
+            if (r == stats.Length)
+            {
+                var all = new double[stats[0].Members.Count];
+                for (var m = 0; m < all.Length; m++)
+                {
+                    all[m] = Rho(stats[0].Members[m]);
+                }
 
-        var rhoC = Percentile(all, CorticalPercentile);
+                rhoC = Percentile(all, CorticalPercentile);
+            }
+            else if (stats[r].N > 0)
+            {
+                rhoT[r] = TrabecularCore(stats[r].Members, r == 0 ? _totalDepth : _regionDepth);
+            }
+        });
         var result = new List<RegionMeasures>();
         foreach (var (label, name) in Regions)
         {
             if (stats[label].N > 0)
             {
-                result.Add(Measure(name, stats[label], _regionDepth, rhoC));
+                result.Add(Measure(name, stats[label], rhoT[label], rhoC));
             }
         }
 
-        result.Add(Measure("total", stats[0], _totalDepth, rhoC));
+        result.Add(Measure("total", stats[0], rhoT[0], rhoC));
         return result;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public NeckGeometry? MeasureNeck(NeckAxis? given, double neckBmcCorrectedMg, double neckCorticalVolumeCm3, List<QctWarning> warnings)
     {
         var neck = VoxelsLabelled(1);
@@ -286,13 +349,28 @@ internal sealed class RegionAnalyzer
         };
     }
 
-    private RegionMeasures Measure(string name, RegionSums stats, float[] depth, double rhoC)
+    /// <summary>Median density of the outer shell (beyond the dilation) owned by a region.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private double OuterShellMedian()
+    {
+        var shell = new List<double>();
+        for (var i = 0; i < _g.Count; i++)
+        {
+            if (_shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] > DilationMm && !float.IsNaN(_rho[i]))
+            {
+                shell.Add(_rho[i]);
+            }
+        }
+
+        return Median([.. shell]);
+    }
+
+    private RegionMeasures Measure(string name, RegionSums stats, double rhoT, double rhoC)
     {
         var v = _g.VoxelVolumeCm3;
-        var (n, nc, sum, sumC, shellExcess, members) = (stats.N, stats.NCortical, stats.Sum, stats.SumCortical, stats.ShellExcess, stats.Members);
+        var (n, nc, sum, sumC, shellExcess) = (stats.N, stats.NCortical, stats.Sum, stats.SumCortical, stats.ShellExcess);
         var volume = n * v;
         var bmcCorrected = (sum + shellExcess) * v;
-        var rhoT = TrabecularCore(members, depth);
         var vCort = rhoC > rhoT ? Math.Clamp((bmcCorrected - (rhoT * volume)) / (rhoC - rhoT), 0, volume) : 0;
         var bmcCort = bmcCorrected - (rhoT * (volume - vCort));
         return new RegionMeasures
@@ -311,6 +389,7 @@ internal sealed class RegionAnalyzer
     }
 
     /// <summary>Median density of region voxels deeper than <see cref="TrabecularDepthMm"/> below the region surface.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double TrabecularCore(List<int> members, float[] depth)
     {
         var core = new List<double>();
@@ -332,21 +411,31 @@ internal sealed class RegionAnalyzer
     }
 
     /// <summary>
-    /// Chamfer depth (mm) of labelled voxels below the surface of their class (voxels with a neighbour of another
+    /// Chamfer depth (mm) of labelled voxels below the surface of their class (<paramref name="classOf"/>[label]; voxels with a neighbour of another
     /// class, or on the crop border); +∞ beyond <paramref name="maxMm"/>.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private float[] Depth(Func<byte, byte> classOf, double maxMm)
+    private float[] Depth(byte[] classOf, double maxMm)
     {
         var depth = new float[_g.Count];
         Array.Fill(depth, float.PositiveInfinity);
         var cls = new byte[_g.Count];
         for (var i = 0; i < _g.Count; i++)
         {
-            cls[i] = classOf(_labels[i]);
+            cls[i] = classOf[_labels[i]];
         }
 
-        var queue = new VoxelQueue();
+        // Only the depths matter here, not which path reached a voxel first, and they are the unique solution of
+        // d[j] = min over same-class neighbours i of (float)(d[i] + step) (≤ maxMm; surface voxels 0), every step
+        // positive: any order that re-relaxes a voxel whenever it improves reaches the same floats as Dijkstra's.
+        // Buckets one (smallest) step wide, in increasing order, each first in first out: no heap.
+        var width = float.PositiveInfinity;
+        foreach (var nb in _neighbours)
+        {
+            width = Math.Min(width, nb.Step);
+        }
+
+        var queue = new DepthBuckets((int)(maxMm / width) + 2, width);
         for (var i = 0; i < _g.Count; i++)
         {
             if (cls[i] == 0)
@@ -363,31 +452,36 @@ internal sealed class RegionAnalyzer
             if (surface)
             {
                 depth[i] = 0;
-                queue.Enqueue(i, 0);
+                queue.Push(i, 0, 0);
             }
         }
 
-        while (queue.TryDequeue(out var i, out var d))
+        for (var b = 0; b < queue.Buckets; b++)
         {
-            if (d > depth[i])
+            // The bucket may grow while it is read (a step that rounds into it, or an entry placed late).
+            for (var e = 0; e < queue.Count(b); e++)
             {
-                continue;
-            }
-
-            var interior = _border[i] == 0;
-            foreach (var nb in _neighbours)
-            {
-                if (!interior && !NeighbourInside(i, nb))
+                var (i, d) = queue.At(b, e);
+                if (d > depth[i])
                 {
                     continue;
                 }
 
-                var j = i + nb.Offset;
-                var nd = d + nb.Step;
-                if (cls[j] == cls[i] && nd <= maxMm && nd < depth[j])
+                var interior = _border[i] == 0;
+                foreach (var nb in _neighbours)
                 {
-                    depth[j] = nd;
-                    queue.Enqueue(j, nd);
+                    if (!interior && !NeighbourInside(i, nb))
+                    {
+                        continue;
+                    }
+
+                    var j = i + nb.Offset;
+                    var nd = d + nb.Step;
+                    if (cls[j] == cls[i] && nd <= maxMm && nd < depth[j])
+                    {
+                        depth[j] = nd;
+                        queue.Push(j, nd, b);
+                    }
                 }
             }
         }
@@ -470,6 +564,7 @@ internal sealed class RegionAnalyzer
         return (distance, owner);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int[] VoxelsLabelled(byte label)
     {
         var voxels = new List<int>();
@@ -536,7 +631,8 @@ internal sealed class RegionAnalyzer
         return [.. table];
     }
 
-    private static (VolumeGeometry Geometry, float[] Density, byte[] Labels) Crop(VolumeGeometry g, float[] density, byte[] labels, double marginMm, Calibration.CalibrationFit? calibration)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (VolumeGeometry Geometry, float[] Values, byte[] Labels) Crop(VolumeGeometry g, float[] values, byte[] labels, double marginMm)
     {
         int x0 = int.MaxValue, y0 = int.MaxValue, z0 = int.MaxValue, x1 = -1, y1 = -1, z1 = -1;
         for (var z = 0; z < g.SizeZ; z++)
@@ -583,15 +679,8 @@ internal sealed class RegionAnalyzer
             {
                 var source = g.Index(x0, y0 + y, z0 + z);
                 var target = crop.Index(0, y, z);
-                Array.Copy(density, source, d, target, crop.SizeX);
+                Array.Copy(values, source, d, target, crop.SizeX);
                 Array.Copy(labels, source, l, target, crop.SizeX);
-                if (calibration is not null)
-                {
-                    for (var x = target; x < target + crop.SizeX; x++)
-                    {
-                        d[x] = (float)calibration.ToDensity(d[x]);
-                    }
-                }
             }
         }
 
@@ -612,6 +701,7 @@ internal sealed class RegionAnalyzer
         return _g.Position(x, y, z);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vec3 Centroid(int[] voxels)
     {
         var sum = new Vec3(0, 0, 0);
@@ -623,6 +713,7 @@ internal sealed class RegionAnalyzer
         return sum / voxels.Length;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private Vec3 SmallestVarianceDirection(int[] voxels, Vec3 centroid)
     {
         var c = new double[3, 3];
@@ -816,6 +907,53 @@ internal sealed class RegionAnalyzer
             }
 
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Voxels with a tentative depth in buckets of <c>width</c> mm, never placed in a bucket before the one being
+    /// read (so a rounding at a bucket edge cannot lose an entry).
+    /// </summary>
+    private sealed class DepthBuckets
+    {
+        private readonly int[][] _voxels;
+        private readonly float[][] _depths;
+        private readonly int[] _counts;
+        private readonly float _width;
+
+        public DepthBuckets(int buckets, float width)
+        {
+            _voxels = new int[buckets][];
+            _depths = new float[buckets][];
+            _counts = new int[buckets];
+            _width = width;
+            for (var b = 0; b < buckets; b++)
+            {
+                _voxels[b] = new int[1024];
+                _depths[b] = new float[1024];
+            }
+        }
+
+        public int Buckets => _counts.Length;
+
+        public int Count(int bucket) => _counts[bucket];
+
+        public (int Voxel, float Depth) At(int bucket, int entry) => (_voxels[bucket][entry], _depths[bucket][entry]);
+
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Push(int voxel, float depth, int current)
+        {
+            var b = Math.Clamp((int)(depth / _width), current, _counts.Length - 1);
+            var n = _counts[b];
+            if (n == _voxels[b].Length)
+            {
+                Array.Resize(ref _voxels[b], n * 2);
+                Array.Resize(ref _depths[b], n * 2);
+            }
+
+            _voxels[b][n] = voxel;
+            _depths[b][n] = depth;
+            _counts[b] = n + 1;
         }
     }
 
