@@ -296,6 +296,13 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Not a statement of its own: the writer deletes the entries of every acknowledgement in a commit together, after
+    /// the commit's other work, locking the rows in outbox order (<see cref="DeleteOutboxAsync"/>). Every writer of
+    /// every silo then takes outbox row locks in one global order, so acknowledgements of overlapping entries by two
+    /// silos (a participant grain's delivery and the cohort grain's drain, two import workers) wait for each other
+    /// instead of deadlocking.
+    /// </remarks>
     public Task AcknowledgeOutboxAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -304,21 +311,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        return EnqueueAsync<int>(
-            async (connection, transaction, ct) =>
-            {
-                await using var command = new NpgsqlCommand(
-                    "DELETE FROM outbox o USING unnest($1::text[], $2::text[], $3::bigint[]) AS d(cohort_id, participant_id, revision)"
-                    + " WHERE o.cohort_id = d.cohort_id AND o.participant_id = d.participant_id AND o.revision = d.revision;",
-                    connection,
-                    transaction);
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.CohortId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.ParticipantId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. entries.Select(e => e.Revision)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-                return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            },
-            cohortIds: null,
-            cancellationToken);
+        return EnqueueAsync<int>(null, cohortIds: null, cancellationToken, [.. entries]);
     }
 
     /// <inheritdoc />
@@ -373,14 +366,14 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
         return outcomes;
     }
 
-    private async Task<T> EnqueueAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work, string[]? cohortIds, CancellationToken cancellationToken)
+    private async Task<T> EnqueueAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>>? work, string[]? cohortIds, CancellationToken cancellationToken, OutboxEntry[]? acknowledged = null)
     {
         if (!_initialized)
         {
             await InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var pending = new PendingWrite(async (connection, transaction, ct) => await work(connection, transaction, ct).ConfigureAwait(false), cohortIds);
+        var pending = new PendingWrite(work is null ? null : async (connection, transaction, ct) => await work(connection, transaction, ct).ConfigureAwait(false), cohortIds, acknowledged);
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
 
         // Not cancellable once queued: the caller stops waiting, the write's outcome is decided by the writer.
@@ -391,14 +384,23 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     {
         NpgsqlConnection? connection = null;
         var batch = new List<PendingWrite>();
+        var acknowledgements = new List<PendingWrite>();
         try
         {
             while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 batch.Clear();
-                while (batch.Count < MaxWritesPerCommit && _queue.Reader.TryRead(out var next))
+                acknowledgements.Clear();
+                while (batch.Count + acknowledgements.Count < MaxWritesPerCommit && _queue.Reader.TryRead(out var next))
                 {
-                    batch.Add(next);
+                    (next.Work is null ? acknowledgements : batch).Add(next);
+                }
+
+                // The outbox acknowledgements of this commit: one unit of work, last (see AcknowledgeOutboxAsync).
+                if (acknowledgements.Count > 0)
+                {
+                    var entries = acknowledgements.SelectMany(a => a.Acknowledged!).ToArray();
+                    batch.Add(new PendingWrite(async (c, t, ct) => await DeleteOutboxAsync(c, t, entries, ct).ConfigureAwait(false), null, null));
                 }
 
                 var results = new object?[batch.Count];
@@ -416,7 +418,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                             var last = i == batch.Count - 1;
                             try
                             {
-                                results[i] = await batch[i].Work(connection, transaction, CancellationToken.None).ConfigureAwait(false);
+                                results[i] = await batch[i].Work!(connection, transaction, CancellationToken.None).ConfigureAwait(false);
                                 if (!last)
                                 {
                                     await ExecuteAsync(connection, transaction, "RELEASE SAVEPOINT w; SAVEPOINT w;").ConfigureAwait(false);
@@ -443,7 +445,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                         connection = null;
                     }
 
-                    foreach (var pending in batch)
+                    foreach (var pending in batch.Concat(acknowledgements))
                     {
                         pending.Completion.TrySetException(ex);
                     }
@@ -460,6 +462,19 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                     else
                     {
                         batch[i].Completion.TrySetResult(results[i]);
+                    }
+                }
+
+                foreach (var acknowledgement in acknowledgements)
+                {
+                    // Each caller learns the outcome of the statement that deleted its entries with the others'.
+                    if (failures[^1] is { } failure)
+                    {
+                        acknowledgement.Completion.TrySetException(failure);
+                    }
+                    else
+                    {
+                        acknowledgement.Completion.TrySetResult(0);
                     }
                 }
             }
@@ -501,6 +516,26 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
         await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Deletes the acknowledged outbox entries of one commit in one statement that first locks their rows in outbox
+    /// order (<c>ORDER BY seq FOR UPDATE</c>: the rows are locked as the sorted rows come out), so that two writers
+    /// deleting overlapping entries take their locks in the same order.
+    /// </summary>
+    private static async Task<int> DeleteOutboxAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OutboxEntry[] entries, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "DELETE FROM outbox WHERE seq = ANY(ARRAY("
+            + "SELECT o.seq FROM outbox o JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS d(cohort_id, participant_id, revision)"
+            + " ON o.cohort_id = d.cohort_id AND o.participant_id = d.participant_id AND o.revision = d.revision"
+            + " ORDER BY o.seq FOR UPDATE OF o));",
+            connection,
+            transaction);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.CohortId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.ParticipantId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. entries.Select(e => e.Revision)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
@@ -538,7 +573,8 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
 
     private static DateTimeOffset FromTicks(long ticks) => new(ticks, TimeSpan.Zero);
 
-    private sealed record PendingWrite(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<object?>> Work, string[]? CohortIds)
+    /// <summary>Work (null for an outbox acknowledgement, whose entries are <paramref name="Acknowledged"/>).</summary>
+    private sealed record PendingWrite(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<object?>>? Work, string[]? CohortIds, OutboxEntry[]? Acknowledged = null)
     {
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
