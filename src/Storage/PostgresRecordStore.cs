@@ -22,6 +22,14 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
 {
     private const int MaxWritesPerCommit = 4096;
 
+    /// <summary>
+    /// How long the writer's session may sit inside a transaction between two statements before PostgreSQL ends it
+    /// (<c>idle_in_transaction_session_timeout</c>). A healthy writer sends the next statement within milliseconds;
+    /// a silo frozen mid-commit would otherwise hold the cohort counter locks, and with them every other silo's writes
+    /// to those cohorts, until it resumed.
+    /// </summary>
+    public static TimeSpan IdleInTransactionTimeout { get; } = TimeSpan.FromSeconds(3);
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _initLock = new(1, 1);
@@ -491,7 +499,11 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     private async Task<NpgsqlConnection> OpenWriterConnectionAsync()
     {
         var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SET synchronous_commit = on;", connection);
+        // A silo that stops in the middle of a commit (SIGSTOP, a VM pause, a network partition) must not keep the
+        // locks it holds (cohort counters, outbox rows) until it resumes: PostgreSQL ends its session after
+        // IdleInTransactionTimeout between statements, which rolls the commit back and lets the other silos' writers go
+        // on. The frozen silo's callers never got an answer; their clients retry with the same request ids.
+        await using var command = new NpgsqlCommand($"SET synchronous_commit = on; SET idle_in_transaction_session_timeout = {(long)IdleInTransactionTimeout.TotalMilliseconds};", connection);
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         return connection;
     }
