@@ -411,6 +411,8 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                     batch.Add(new PendingWrite(async (c, t, ct) => await DeleteOutboxAsync(c, t, entries, ct).ConfigureAwait(false), null, null));
                 }
 
+                // The callers' own units; the deletion unit, when there is one, is the last and nobody awaits it.
+                var callers = acknowledgements.Count > 0 ? batch.Count - 1 : batch.Count;
                 var results = new object?[batch.Count];
                 var failures = new Exception?[batch.Count];
                 try
@@ -453,7 +455,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                         connection = null;
                     }
 
-                    foreach (var pending in batch.Concat(acknowledgements))
+                    foreach (var pending in batch.Take(callers).Concat(acknowledgements))
                     {
                         pending.Completion.TrySetException(ex);
                     }
@@ -461,7 +463,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                     continue;
                 }
 
-                for (var i = 0; i < batch.Count; i++)
+                for (var i = 0; i < callers; i++)
                 {
                     if (failures[i] is { } failure)
                     {
