@@ -18,6 +18,15 @@ public sealed class MembershipSettings
     /// <summary>Time between probes of a monitored silo and the timeout of each probe (Orleans default 5 s).</summary>
     public TimeSpan ProbeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Upper bound of the adaptive probe timeout (Orleans default 4 × <see cref="ProbeTimeout"/>). Orleans stretches
+    /// each probe's timeout from the observed response times and again while the probing silo rates its own health as
+    /// degraded (thread-pool delays on a busy node); on the 2-core test machine that stretched the three missed probes
+    /// to about 8 s each and a frozen silo was declared dead only after 25 s. The cap keeps detection near
+    /// <see cref="NumMissedProbesLimit"/> × this value.
+    /// </summary>
+    public TimeSpan MaxProbeTimeout { get; set; } = TimeSpan.FromSeconds(3);
+
     /// <summary>Missed probes after which a silo votes its target dead (Orleans default 3).</summary>
     public int NumMissedProbesLimit { get; set; } = 3;
 
@@ -43,7 +52,7 @@ public sealed class MembershipSettings
     public TimeSpan DefunctSiloCleanupPeriod { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>How often a gateway client refreshes the list of silo gateways (Orleans default 1 min).</summary>
-    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>
     /// How long a grain call waits for its response, in silos and gateways (Orleans default 30 s). Calls in flight to
@@ -54,6 +63,7 @@ public sealed class MembershipSettings
     internal void ApplyTo(ClusterMembershipOptions o)
     {
         o.ProbeTimeout = ProbeTimeout;
+        o.MaxProbeTimeout = MaxProbeTimeout < ProbeTimeout ? ProbeTimeout : MaxProbeTimeout;
         o.NumMissedProbesLimit = NumMissedProbesLimit;
         o.NumProbedSilos = NumProbedSilos;
         o.NumVotesForDeathDeclaration = NumVotesForDeathDeclaration;

@@ -22,6 +22,14 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
 {
     private const int MaxWritesPerCommit = 4096;
 
+    /// <summary>
+    /// How long the writer's session may sit inside a transaction between two statements before PostgreSQL ends it
+    /// (<c>idle_in_transaction_session_timeout</c>). A healthy writer sends the next statement within milliseconds;
+    /// a silo frozen mid-commit would otherwise hold the cohort counter locks, and with them every other silo's writes
+    /// to those cohorts, until it resumed.
+    /// </summary>
+    public static TimeSpan IdleInTransactionTimeout { get; } = TimeSpan.FromSeconds(3);
+
     private readonly NpgsqlDataSource _dataSource;
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _initLock = new(1, 1);
@@ -296,6 +304,13 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Not a statement of its own: the writer deletes the entries of every acknowledgement in a commit together, after
+    /// the commit's other work, locking the rows in outbox order (<see cref="DeleteOutboxAsync"/>). Every writer of
+    /// every silo then takes outbox row locks in one global order, so acknowledgements of overlapping entries by two
+    /// silos (a participant grain's delivery and the cohort grain's drain, two import workers) wait for each other
+    /// instead of deadlocking.
+    /// </remarks>
     public Task AcknowledgeOutboxAsync(IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(entries);
@@ -304,21 +319,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
             return Task.CompletedTask;
         }
 
-        return EnqueueAsync<int>(
-            async (connection, transaction, ct) =>
-            {
-                await using var command = new NpgsqlCommand(
-                    "DELETE FROM outbox o USING unnest($1::text[], $2::text[], $3::bigint[]) AS d(cohort_id, participant_id, revision)"
-                    + " WHERE o.cohort_id = d.cohort_id AND o.participant_id = d.participant_id AND o.revision = d.revision;",
-                    connection,
-                    transaction);
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.CohortId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-                command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.ParticipantId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-                command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. entries.Select(e => e.Revision)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-                return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false);
-            },
-            cohortIds: null,
-            cancellationToken);
+        return EnqueueAsync<int>(null, cohortIds: null, cancellationToken, [.. entries]);
     }
 
     /// <inheritdoc />
@@ -373,14 +374,14 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
         return outcomes;
     }
 
-    private async Task<T> EnqueueAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>> work, string[]? cohortIds, CancellationToken cancellationToken)
+    private async Task<T> EnqueueAsync<T>(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<T>>? work, string[]? cohortIds, CancellationToken cancellationToken, OutboxEntry[]? acknowledged = null)
     {
         if (!_initialized)
         {
             await InitializeAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        var pending = new PendingWrite(async (connection, transaction, ct) => await work(connection, transaction, ct).ConfigureAwait(false), cohortIds);
+        var pending = new PendingWrite(work is null ? null : async (connection, transaction, ct) => await work(connection, transaction, ct).ConfigureAwait(false), cohortIds, acknowledged);
         ObjectDisposedException.ThrowIf(!_queue.Writer.TryWrite(pending), this);
 
         // Not cancellable once queued: the caller stops waiting, the write's outcome is decided by the writer.
@@ -391,16 +392,27 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     {
         NpgsqlConnection? connection = null;
         var batch = new List<PendingWrite>();
+        var acknowledgements = new List<PendingWrite>();
         try
         {
             while (await _queue.Reader.WaitToReadAsync().ConfigureAwait(false))
             {
                 batch.Clear();
-                while (batch.Count < MaxWritesPerCommit && _queue.Reader.TryRead(out var next))
+                acknowledgements.Clear();
+                while (batch.Count + acknowledgements.Count < MaxWritesPerCommit && _queue.Reader.TryRead(out var next))
                 {
-                    batch.Add(next);
+                    (next.Work is null ? acknowledgements : batch).Add(next);
                 }
 
+                // The outbox acknowledgements of this commit: one unit of work, last (see AcknowledgeOutboxAsync).
+                if (acknowledgements.Count > 0)
+                {
+                    var entries = acknowledgements.SelectMany(a => a.Acknowledged!).ToArray();
+                    batch.Add(new PendingWrite(async (c, t, ct) => await DeleteOutboxAsync(c, t, entries, ct).ConfigureAwait(false), null, null));
+                }
+
+                // The callers' own units; the deletion unit, when there is one, is the last and nobody awaits it.
+                var callers = acknowledgements.Count > 0 ? batch.Count - 1 : batch.Count;
                 var results = new object?[batch.Count];
                 var failures = new Exception?[batch.Count];
                 try
@@ -416,7 +428,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                             var last = i == batch.Count - 1;
                             try
                             {
-                                results[i] = await batch[i].Work(connection, transaction, CancellationToken.None).ConfigureAwait(false);
+                                results[i] = await batch[i].Work!(connection, transaction, CancellationToken.None).ConfigureAwait(false);
                                 if (!last)
                                 {
                                     await ExecuteAsync(connection, transaction, "RELEASE SAVEPOINT w; SAVEPOINT w;").ConfigureAwait(false);
@@ -443,7 +455,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                         connection = null;
                     }
 
-                    foreach (var pending in batch)
+                    foreach (var pending in batch.Take(callers).Concat(acknowledgements))
                     {
                         pending.Completion.TrySetException(ex);
                     }
@@ -451,7 +463,7 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                     continue;
                 }
 
-                for (var i = 0; i < batch.Count; i++)
+                for (var i = 0; i < callers; i++)
                 {
                     if (failures[i] is { } failure)
                     {
@@ -460,6 +472,19 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                     else
                     {
                         batch[i].Completion.TrySetResult(results[i]);
+                    }
+                }
+
+                foreach (var acknowledgement in acknowledgements)
+                {
+                    // Each caller learns the outcome of the statement that deleted its entries with the others'.
+                    if (failures[^1] is { } failure)
+                    {
+                        acknowledgement.Completion.TrySetException(failure);
+                    }
+                    else
+                    {
+                        acknowledgement.Completion.TrySetResult(0);
                     }
                 }
             }
@@ -476,7 +501,11 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     private async Task<NpgsqlConnection> OpenWriterConnectionAsync()
     {
         var connection = await _dataSource.OpenConnectionAsync().ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("SET synchronous_commit = on;", connection);
+        // A silo that stops in the middle of a commit (SIGSTOP, a VM pause, a network partition) must not keep the
+        // locks it holds (cohort counters, outbox rows) until it resumes: PostgreSQL ends its session after
+        // IdleInTransactionTimeout between statements, which rolls the commit back and lets the other silos' writers go
+        // on. The frozen silo's callers never got an answer; their clients retry with the same request ids.
+        await using var command = new NpgsqlCommand($"SET synchronous_commit = on; SET idle_in_transaction_session_timeout = {(long)IdleInTransactionTimeout.TotalMilliseconds};", connection);
         await command.ExecuteNonQueryAsync().ConfigureAwait(false);
         return connection;
     }
@@ -499,6 +528,26 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
         batch.BatchCommands.Add(insert);
         batch.BatchCommands.Add(select);
         await batch.ExecuteNonQueryAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Deletes the acknowledged outbox entries of one commit in one statement that first locks their rows in outbox
+    /// order (<c>ORDER BY seq FOR UPDATE</c>: the rows are locked as the sorted rows come out), so that two writers
+    /// deleting overlapping entries take their locks in the same order.
+    /// </summary>
+    private static async Task<int> DeleteOutboxAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, OutboxEntry[] entries, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "DELETE FROM outbox WHERE seq = ANY(ARRAY("
+            + "SELECT o.seq FROM outbox o JOIN unnest($1::text[], $2::text[], $3::bigint[]) AS d(cohort_id, participant_id, revision)"
+            + " ON o.cohort_id = d.cohort_id AND o.participant_id = d.participant_id AND o.revision = d.revision"
+            + " ORDER BY o.seq FOR UPDATE OF o));",
+            connection,
+            transaction);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.CohortId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. entries.Select(e => e.ParticipantId)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. entries.Select(e => e.Revision)], NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     private static async Task ExecuteAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string sql)
@@ -538,7 +587,8 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
 
     private static DateTimeOffset FromTicks(long ticks) => new(ticks, TimeSpan.Zero);
 
-    private sealed record PendingWrite(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<object?>> Work, string[]? CohortIds)
+    /// <summary>Work (null for an outbox acknowledgement, whose entries are <paramref name="Acknowledged"/>).</summary>
+    private sealed record PendingWrite(Func<NpgsqlConnection, NpgsqlTransaction, CancellationToken, Task<object?>>? Work, string[]? CohortIds, OutboxEntry[]? Acknowledged = null)
     {
         public TaskCompletionSource<object?> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

@@ -100,6 +100,20 @@ public sealed class FailureMappingTests
     }
 
     [Fact]
+    public async Task WriteTimeout_WithARequestId_IsUnavailable_WithoutOne_StaysATimeout()
+    {
+        // The response of a write in flight to a silo that exited is lost: Orleans answers TimeoutException after the
+        // response timeout. With a request id a repeat is harmless, so the retry policy may send it again.
+        static Task<int> Lost() => Task.FromException<int>(new TimeoutException("Response did not arrive on time in 00:00:10"));
+
+        var retried = await Assert.ThrowsAsync<RpcException>(() => ParticipantApi.RepeatableAsync("request-1", Lost));
+        Assert.Equal(StatusCode.Unavailable, retried.StatusCode);
+        var timeout = await Assert.ThrowsAsync<TimeoutException>(() => ParticipantApi.RepeatableAsync(string.Empty, Lost));
+        Assert.Equal(StatusCode.DeadlineExceeded, FailureStatus.Map(timeout, callCancelled: false)!.Value.StatusCode);
+        Assert.Equal(7, await ParticipantApi.RepeatableAsync("request-2", () => Task.FromResult(7)));
+    }
+
+    [Fact]
     public void OnlyTransientFailuresAreUnavailable_TheOnlyStatusRetried()
     {
         var retried = PublishedRetryPolicy.Load().MethodConfigs.SelectMany(m => m.RetryPolicy!.RetryableStatusCodes).ToHashSet();

@@ -235,6 +235,32 @@ public sealed class PostgresRecordStoreTests(Infrastructure infrastructure) : IA
     }
 
     [Fact]
+    public async Task TwoStoresAcknowledgingTheSameOutboxEntriesInOppositeOrders_NeverDeadlock()
+    {
+        // Two silos acknowledge overlapping outbox entries at once (a participant grain's delivery and the cohort
+        // grain's drain, or two import workers), each as many single-entry calls that one group commit takes together:
+        // one store in ascending order, the other in descending order. Row locks taken in call order would cross
+        // (PostgreSQL deadlock 40P01, one transaction rolled back); the store locks every entry of a commit in one
+        // statement, in outbox order.
+        await using var second = new PostgresRecordStore(_connectionString);
+        await second.InitializeAsync();
+        for (var round = 0; round < 5; round++)
+        {
+            var ids = Enumerable.Range(0, 300).Select(i => $"d{round}-{i:D3}").ToList();
+            await _store.WriteAsync([.. ids.Select(id => Write(id, 0, "r-" + id, [1]))]);
+            var entries = (await _store.PendingOutboxAsync("c", 1000)).ToList();
+            Assert.Equal(300, entries.Count);
+
+            var ascending = entries.Select(e => _store.AcknowledgeOutboxAsync([e])).ToList();
+            var descending = Enumerable.Reverse(entries).Select(e => second.AcknowledgeOutboxAsync([e])).ToList();
+            var chunks = entries.Chunk(50).Reverse().Select(chunk => second.AcknowledgeOutboxAsync(chunk)).ToList();
+            await Task.WhenAll(ascending.Concat(descending).Concat(chunks));
+
+            Assert.Empty(await _store.PendingOutboxAsync("c", 1000));
+        }
+    }
+
+    [Fact]
     public async Task Initialize_IsIdempotentAndRecordsTheSchemaVersion()
     {
         await using var again = new PostgresRecordStore(_connectionString);

@@ -265,7 +265,8 @@ internal sealed class TestCluster : IAsyncDisposable
 /// A bulk import through the gateways in concurrent streams of <c>BatchSize</c> records, each record with its
 /// request id. A record answered UNAVAILABLE, or a whole stream that failed with UNAVAILABLE or DEADLINE_EXCEEDED
 /// (its outcome unknown), is queued again unchanged, the stream moving to the next gateway: a retry is safe because
-/// a stored record answers its first result. Every failure is recorded with its time.
+/// a stored record answers its first result. Every failure is recorded with its time, and so is every call that took
+/// longer than <see cref="SlowCall"/> (held up by a fault: a frozen silo, a lock).
 /// </summary>
 internal sealed class ImportLoad(TestCluster cluster, string cohortId, IReadOnlyList<SyntheticParticipant> participants, int batchSize = 100)
 {
@@ -275,13 +276,19 @@ internal sealed class ImportLoad(TestCluster cluster, string cohortId, IReadOnly
 
     private int _retried;
 
+    /// <summary>A failed (or held-up) call: when it returned, through which gateway, what, and when it was sent.</summary>
+    public readonly record struct Failure(TimeSpan At, int Gateway, string What, TimeSpan Started);
+
+    /// <summary>A call that takes longer than this counts as held up by a fault (a failure at the time it returns).</summary>
+    public static TimeSpan SlowCall { get; } = TimeSpan.FromSeconds(5);
+
     public int Total => participants.Count;
 
     public ConcurrentDictionary<string, long> Acknowledged { get; } = new(StringComparer.Ordinal);
 
     public ConcurrentQueue<string> Unexpected { get; } = new();
 
-    public ConcurrentQueue<(TimeSpan At, int Gateway, string What)> Failures { get; } = new();
+    public ConcurrentQueue<Failure> Failures { get; } = new();
 
     public int Retried => Volatile.Read(ref _retried);
 
@@ -331,6 +338,7 @@ internal sealed class ImportLoad(TestCluster cluster, string cohortId, IReadOnly
         while (_queue.TryDequeue(out var batch))
         {
             var gateway = attempt % cluster.Participants.Count;
+            var started = cluster.Clock.Elapsed;
             try
             {
                 using var call = cluster.Participants[gateway].ImportParticipants(deadline: DateTime.UtcNow.AddSeconds(30));
@@ -348,7 +356,7 @@ internal sealed class ImportLoad(TestCluster cluster, string cohortId, IReadOnly
                                 Acknowledged[entry.ParticipantId] = result.Revision;
                                 break;
                             case StatusCode.Unavailable:
-                                Failures.Enqueue((cluster.Clock.Elapsed, gateway, "record UNAVAILABLE"));
+                                Failures.Enqueue(new(cluster.Clock.Elapsed, gateway, "record UNAVAILABLE", started));
                                 again.Add(entry);
                                 break;
                             default:
@@ -356,6 +364,12 @@ internal sealed class ImportLoad(TestCluster cluster, string cohortId, IReadOnly
                                 break;
                         }
                     }
+                }
+
+                if (cluster.Clock.Elapsed - started > SlowCall)
+                {
+                    // It succeeded, but a fault held it up: until it returned, not every call succeeded.
+                    Failures.Enqueue(new(cluster.Clock.Elapsed, gateway, $"stream slower than {SlowCall.TotalSeconds:F0} s", started));
                 }
 
                 if (again.Count > 0)
@@ -368,7 +382,7 @@ internal sealed class ImportLoad(TestCluster cluster, string cohortId, IReadOnly
             catch (RpcException ex) when (ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded)
             {
                 // The whole stream failed: its records' outcome is unknown; the same request ids on the next gateway.
-                Failures.Enqueue((cluster.Clock.Elapsed, gateway, "stream " + ex.StatusCode));
+                Failures.Enqueue(new(cluster.Clock.Elapsed, gateway, "stream " + ex.StatusCode, started));
                 Interlocked.Add(ref _retried, batch.Length);
                 _queue.Enqueue(batch);
                 attempt++;

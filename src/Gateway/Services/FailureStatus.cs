@@ -7,7 +7,8 @@ namespace HomaBone.Gateway.Services;
 /// The gRPC status of a failure that is not already one. Transient cluster failures (a silo that is gone, shutting
 /// down or overloaded, a lost connection, a transient store error) are UNAVAILABLE: the only status the published
 /// retry policy (protos/homabone/v1/grpc_service_config.json) retries. A call that ran out of time is
-/// DEADLINE_EXCEEDED (not retried: the work may have been done). Everything else is INTERNAL.
+/// DEADLINE_EXCEEDED (not retried: the work may have been done), except a write that carries a request id, which
+/// <see cref="ParticipantApi"/> answers UNAVAILABLE (a repeat is harmless). Everything else is INTERNAL.
 /// </summary>
 internal static class FailureStatus
 {
