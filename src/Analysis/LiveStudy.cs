@@ -617,15 +617,7 @@ public sealed class LiveStudy : IStudySource
 
         Span<double> half = stackalloc double[q + 2];
         Span<double> each = stackalloc double[_k - 1 + q + 1];
-        var h = g > _k / 2 ? 1 : 0;
-        half[0] = h;
-        z.CopyTo(half[1..]);
-        for (var d = 2; d <= _k; d++)
-        {
-            each[d - 2] = g == d ? 1 : 0;
-        }
-
-        z.CopyTo(each[(_k - 1)..]);
+        var h = AncovaRows(z, g, half, each);
         foreach (var (index, state) in _ancova)
         {
             var y = values[index];
@@ -702,15 +694,7 @@ public sealed class LiveStudy : IStudySource
                         continue;
                     }
 
-                    var h = g > _k / 2 ? 1 : 0;
-                    half[0] = h;
-                    z.CopyTo(half[1..]);
-                    for (var d = 2; d <= _k; d++)
-                    {
-                        each[d - 2] = g == d ? 1 : 0;
-                    }
-
-                    z.CopyTo(each[(_k - 1)..]);
+                    var h = AncovaRows(z, g, half, each);
                     half[^1] = y;
                     each[^1] = y;
                     state.Half.Add(half);
@@ -722,6 +706,25 @@ public sealed class LiveStudy : IStudySource
         }
 
         Parallel.Invoke(new ParallelOptions { TaskScheduler = TaskScheduler.Default }, [.. jobs]);
+    }
+
+    /// <summary>
+    /// The ANCOVA design rows of a participant in group <paramref name="g"/> with covariates <paramref name="z"/>:
+    /// [upper-half dummy | z | y] and [group dummies 2..k | z | y] (y, the last element, is the caller's); returns
+    /// the half (0 = lower, 1 = upper).
+    /// </summary>
+    private int AncovaRows(ReadOnlySpan<double> z, int g, Span<double> half, Span<double> each)
+    {
+        var h = g > _k / 2 ? 1 : 0;
+        half[0] = h;
+        z.CopyTo(half[1..]);
+        for (var d = 2; d <= _k; d++)
+        {
+            each[d - 2] = g == d ? 1 : 0;
+        }
+
+        z.CopyTo(each[(_k - 1)..]);
+        return h;
     }
 
     private static Span<double> ModelRow(ModelState model, double[] values, Span<double> buffer)

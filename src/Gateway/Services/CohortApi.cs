@@ -144,9 +144,7 @@ internal sealed class CohortApi(IGrainFactory grains, IHostApplicationLifetime l
     /// </summary>
     private static T Answer<T>(MessageParser<T> parser, byte[] bytes)
         where T : class, IMessage<T> =>
-        ParsedAnswers.TryGetValue(bytes, out var parsed) && parsed is T answer
-            ? answer
-            : (T)ParsedAnswers.GetValue(bytes, b => parser.ParseFrom(b));
+        ParsedAnswers.GetValue(bytes, parser.ParseFrom) as T ?? parser.ParseFrom(bytes);
 
     private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<byte[], IMessage> ParsedAnswers = [];
 
