@@ -1,6 +1,7 @@
 using HomaBone.Gateway.Security;
 using HomaBone.Gateway.Services;
 using HomaBone.Hosting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace HomaBone.Gateway;
@@ -34,6 +35,8 @@ public static class GatewayExtensions
             kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
         });
         builder.Services.AddSingleton(options);
+        // Fires only in a gateway process (an Orleans client); co-hosted it never does (HostingExtensions).
+        builder.Services.TryAddSingleton(_ => new LostGatewayGuard(options.Membership));
         builder.AddHomaBoneSecurity(options);
         builder.Services.AddHostedService<DemoLoader>();
         builder.Services.AddGrpcHealthChecks(o => o.Services.Map(string.Empty, r => r.Tags.Contains("ready")))

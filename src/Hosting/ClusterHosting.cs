@@ -10,8 +10,10 @@ namespace HomaBone.Hosting;
 /// <summary>
 /// Failure detection of the Orleans membership in cluster mode (configuration section
 /// <c>HomaBone:Membership</c>). The defaults declare a crashed or frozen silo dead after about
-/// <see cref="ProbeTimeout"/> × <see cref="NumMissedProbesLimit"/> (6 s) plus the vote, so every call succeeds
-/// again well within 15 s; see docs/deployment.md for the trade-off.
+/// <see cref="ProbeTimeout"/> × <see cref="NumMissedProbesLimit"/> (6–9 s with the adaptive probe timeout) plus the
+/// vote; gateway processes learn of it within <see cref="GatewayListRefreshPeriod"/> and give up calls stranded on
+/// it after <see cref="LostGatewayGrace"/> (<see cref="LostGatewayGuard"/>), so every call succeeds again within
+/// 15 s; see docs/deployment.md for the trade-off.
 /// </summary>
 public sealed class MembershipSettings
 {
@@ -51,8 +53,18 @@ public sealed class MembershipSettings
     /// <summary>How often defunct entries are removed (Orleans default 1 h).</summary>
     public TimeSpan DefunctSiloCleanupPeriod { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>How often a gateway client refreshes the list of silo gateways (Orleans default 1 min).</summary>
-    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>
+    /// How often a gateway client refreshes the list of silo gateways (Orleans default 1 min): how soon after a silo
+    /// is declared dead the gateway stops sending calls to it and closes its connection. One read of the Redis
+    /// membership hash per gateway process per period.
+    /// </summary>
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When a gateway client's connection to a silo gateway closes, how long the calls then in flight may still take
+    /// before <see cref="LostGatewayGuard"/> gives them up (calls through the surviving gateways finish well within it).
+    /// </summary>
+    public TimeSpan LostGatewayGrace { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// How long a grain call waits for its response, in silos and gateways (Orleans default 30 s). Calls in flight to

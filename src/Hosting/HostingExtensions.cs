@@ -16,6 +16,7 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
+using Orleans;
 
 namespace HomaBone.Hosting;
 
@@ -170,6 +171,9 @@ public static class HostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
+        // Calls stranded on a silo gateway that was declared dead are given up early (LostGatewayGuard).
+        builder.Services.TryAddSingleton(_ => new LostGatewayGuard(options.Membership));
+        builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<LostGatewayGuard>());
         builder.UseOrleansClient(client =>
         {
             client.UseHomaBoneClustering(options);

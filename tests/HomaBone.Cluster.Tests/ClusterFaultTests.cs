@@ -155,12 +155,12 @@ public sealed class ClusterFaultTests(Infrastructure infrastructure, ITestOutput
 
                 load.AssertAllAcknowledged();
 
-                // The target is 15 s; the bound leaves room for a loaded 2-core CI machine (the measured values are printed).
-                Assert.True(killRecovery <= TimeSpan.FromSeconds(25), $"calls failed until {killRecovery.TotalSeconds:F1} s after the kill");
-                // Not met for the freeze (docs/deployment.md: calls already sent to the frozen silo's gateway wait for the response
-                // timeout); the bound is that the cluster has recovered before the frozen silo comes back.
-                Assert.True(freezeRecovery < TimeSpan.FromSeconds(30), $"calls failed until {freezeRecovery.TotalSeconds:F1} s after SIGSTOP");
-                Assert.True(continueRecovery <= TimeSpan.FromSeconds(25), $"calls failed until {continueRecovery.TotalSeconds:F1} s after SIGCONT");
+                // The target is 15 s; the bounds leave room for a loaded 2-core CI machine (the measured values are printed and
+                // recorded in docs/deployment.md). A freeze is detected in 6-9 s, the gateways drop the frozen silo's gateway
+                // within a second and give up the calls stranded on it a second later (LostGatewayGuard).
+                Assert.True(killRecovery <= TimeSpan.FromSeconds(20), $"calls failed until {killRecovery.TotalSeconds:F1} s after the kill");
+                Assert.True(freezeRecovery <= TimeSpan.FromSeconds(20), $"calls failed until {freezeRecovery.TotalSeconds:F1} s after SIGSTOP");
+                Assert.True(continueRecovery <= TimeSpan.FromSeconds(20), $"calls failed until {continueRecovery.TotalSeconds:F1} s after SIGCONT");
                 await cluster.AssertStoredExactlyOnceAsync(CohortId, load.Acknowledged.Keys);
                 (flow, quartiles) = await cluster.AssertAnswersEqualBatchAsync(CohortId, participants.Count);
             });

@@ -4,11 +4,12 @@ using Google.Rpc;
 using Grpc.Core;
 using HomaBone.Contracts.V1;
 using HomaBone.Grains;
+using HomaBone.Hosting;
 
 namespace HomaBone.Gateway.Services;
 
 /// <summary>ParticipantService: validates request shape, routes to the participant grain, maps errors.</summary>
-internal sealed class ParticipantApi(IGrainFactory grains) : ParticipantService.ParticipantServiceBase
+internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lostGateway) : ParticipantService.ParticipantServiceBase
 {
     private const int MaxImportBatch = 1000;
     private const int MaxBatchesInFlight = 2;
@@ -226,7 +227,9 @@ internal sealed class ParticipantApi(IGrainFactory grains) : ParticipantService.
         IReadOnlyList<GrainReply?> replies;
         try
         {
-            replies = await grains.GetGrain<IParticipantImportGrain>(0).ImportAsync(cohortId, items);
+            // A batch stranded on a silo gateway that was declared dead is given up early: its records are answered
+            // UNAVAILABLE (they all carry request ids) and the client sends them again through a live gateway.
+            replies = await lostGateway.Watch(grains.GetGrain<IParticipantImportGrain>(0).ImportAsync(cohortId, items));
         }
         catch (Exception ex) when (ex is TimeoutException or Orleans.Runtime.OrleansException)
         {
@@ -259,7 +262,18 @@ internal sealed class ParticipantApi(IGrainFactory grains) : ParticipantService.
 
     private async Task EnsureCohortAsync(string cohortId)
     {
-        if (!await grains.GetGrain<ICohortGrain>(cohortId).ExistsAsync())
+        bool exists;
+        try
+        {
+            // Also used by the import stream, which the unary give-up of stranded calls does not cover.
+            exists = await lostGateway.Watch(grains.GetGrain<ICohortGrain>(cohortId).ExistsAsync());
+        }
+        catch (SiloGatewayLostException)
+        {
+            throw new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, RepeatableCall.LostGatewayDetail));
+        }
+
+        if (!exists)
         {
             GrpcErrors.Throw(Code.NotFound, $"cohort '{cohortId}' does not exist");
         }
