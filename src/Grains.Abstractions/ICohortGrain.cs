@@ -35,6 +35,13 @@ public interface ICohortGrain : IGrainWithStringKey
     [Alias("WaitForVersion"), Orleans.Concurrency.AlwaysInterleave]
     Task<long> WaitForVersionAsync(long afterVersion, TimeSpan timeout);
 
+    /// <summary>
+    /// A shard's note that it holds changes not yet taken (sent once per take, one-way): the next publication asks
+    /// that shard for its changes, and the others only if the changes it got do not account for every change.
+    /// </summary>
+    [Alias("ShardChanged"), Orleans.Concurrency.OneWay, Orleans.Concurrency.AlwaysInterleave]
+    Task ShardChangedAsync(int shard);
+
     /// <summary>True when the cohort exists.</summary>
     [Alias("Exists")]
     Task<bool> ExistsAsync();

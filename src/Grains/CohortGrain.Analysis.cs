@@ -36,6 +36,7 @@ public sealed partial class CohortGrain
     private StoredCohort? _settingsOf;
     private (CohortSettings Settings, byte[] Bytes) _settings;
     private LiveStudy? _live;
+    private uint _changedShards;
 
     /// <inheritdoc />
     public async Task<GrainReply> AnalyzeAsync(AnalysisKind kind, byte[] request)
@@ -121,6 +122,17 @@ public sealed partial class CohortGrain
 
             await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(250, Math.Max(1, (deadline - DateTime.UtcNow).TotalMilliseconds))));
         }
+    }
+
+    /// <inheritdoc />
+    public Task ShardChangedAsync(int shard)
+    {
+        if (shard is >= 0 and < ParticipantGrain.ShardCount)
+        {
+            _changedShards |= 1u << shard;
+        }
+
+        return Task.CompletedTask;
     }
 
     /// <summary>The flow diagram's order of exclusion criteria (study.md).</summary>
@@ -286,7 +298,7 @@ public sealed partial class CohortGrain
         if (_live is not null && _live.Settings.Equals(settings) && _live.Seq <= seq)
         {
             var live = _live;
-            var changes = await Task.WhenAll(shards.Select((shard, k) => shard.TakeChangesAsync(_epochs[k], live.Seq, seq)));
+            var changes = await TakeChangesAsync(shards, live.Seq, seq);
             if (changes.All(c => c.Complete))
             {
                 foreach (var row in changes.SelectMany(c => c.Rows).OrderBy(r => r.Seq))
@@ -322,6 +334,29 @@ public sealed partial class CohortGrain
             GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         }
         return built;
+    }
+
+    /// <summary>
+    /// The shards' changes in (<paramref name="afterSeq"/>, <paramref name="upToSeq"/>]: first from the shards that
+    /// announced changes (<see cref="ShardChangedAsync"/>); the cohort's seq counts every revision once, so when
+    /// those changes are upToSeq − afterSeq rows the other shards hold none in the range and are not asked. Otherwise
+    /// (an announcement still in flight or lost, a late revision that was not logged) every other shard is asked too,
+    /// as every shard was before.
+    /// </summary>
+    private async Task<List<ShardChanges>> TakeChangesAsync(ICohortShardGrain[] shards, long afterSeq, long upToSeq)
+    {
+        var announced = _changedShards;
+        _changedShards = 0;
+        var first = Enumerable.Range(0, shards.Length).Where(k => (announced & (1u << k)) != 0).ToArray();
+        var changes = new List<ShardChanges>(await Task.WhenAll(first.Select(k => shards[k].TakeChangesAsync(_epochs[k], afterSeq, upToSeq))));
+        if (changes.All(c => c.Complete) && changes.Sum(c => (long)c.Rows.Count) == upToSeq - afterSeq)
+        {
+            return changes;
+        }
+
+        var rest = Enumerable.Range(0, shards.Length).Where(k => (announced & (1u << k)) == 0);
+        changes.AddRange(await Task.WhenAll(rest.Select(k => shards[k].TakeChangesAsync(_epochs[k], afterSeq, upToSeq))));
+        return changes;
     }
 
     private void RememberAnswers(long version, byte[][] answers)

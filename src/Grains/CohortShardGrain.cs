@@ -16,14 +16,17 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
     private Guid _epoch = Guid.NewGuid();
     private long _takenUpTo = long.MaxValue;
     private bool _incomplete = true;
+    private bool _announced;
+    private string _cohortId = string.Empty;
+    private int _shard;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         var key = this.GetPrimaryKeyString();
         var slash = key.LastIndexOf('/');
-        var cohortId = key[..slash];
-        var shard = int.Parse(key[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var cohortId = _cohortId = key[..slash];
+        var shard = _shard = int.Parse(key[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
         var cohort = await store.GetCohortAsync(cohortId, cancellationToken);
         var settings = cohort is null ? new CohortSettings() : Cohort.Parser.ParseFrom(cohort.Payload).Settings;
         foreach (var stored in await store.ListShardAsync(cohortId, shard, cancellationToken))
@@ -55,6 +58,13 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
         else
         {
             _rows[row.ParticipantId] = (row, null);
+        }
+
+        if (!_announced)
+        {
+            // Once per take: the cohort then asks this shard first (CohortGrain.AdvanceLiveAsync).
+            _announced = true;
+            GrainFactory.GetGrain<ICohortGrain>(_cohortId).ShardChangedAsync(_shard).Ignore();
         }
 
         if (!_incomplete)
@@ -115,6 +125,7 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
     /// <inheritdoc />
     public Task<ShardChanges> TakeChangesAsync(Guid epoch, long afterSeq, long upToSeq)
     {
+        _announced = false;
         if (epoch != _epoch || _incomplete || afterSeq < _takenUpTo)
         {
             return Task.FromResult(new ShardChanges(false, []));
@@ -146,6 +157,7 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
     public async Task<ShardSnapshot> SnapshotAsync(long asOfSeq)
     {
         var rows = await GetRowsAsync(asOfSeq);
+        _announced = false;
 
         // Rows later than asOfSeq are already held: they open the new epoch's log (the previous one too, when it
         // is also later; the next take reaches beyond every row held now, so older intermediate revisions of
