@@ -105,7 +105,9 @@ public static class ClusterHosting
         }
         else
         {
-            services.AddSingleton(_ => new SqliteRecordStore(options.DatabasePath));
+            // The single-machine host is the file's only writer of participant revisions (one silo; a separate
+            // gateway process writes audit entries only).
+            services.AddSingleton(_ => new SqliteRecordStore(options.DatabasePath, soleWriter: true));
             services.AddSingleton<IRecordStore>(sp => sp.GetRequiredService<SqliteRecordStore>());
         }
     }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 
@@ -15,6 +16,17 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     private const int MaxWritesPerCommit = 4096;
 
     private readonly string _connectionString;
+    /// <summary>
+    /// With <c>soleWriter</c>: each cohort's change counter as last committed by this store's writer, so
+    /// <see cref="CurrentSeqAsync"/> — asked by every analysis call — needs no query once known. Raised only after
+    /// the transaction that assigned the seqs committed, before its callers are answered. Null otherwise.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, long>? _committedSeqs;
+
+    // Writer loop only: the seqs assigned by the current caller's savepoint, and by the transaction so far.
+    private readonly Dictionary<string, long> _callerSeqs = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _transactionSeqs = new(StringComparer.Ordinal);
+
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _initLock = new(1, 1);
     private Task? _writerLoop;
@@ -22,8 +34,15 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     private bool _initialized;
 
     /// <summary>Creates a store over the SQLite file at <paramref name="path"/> (its folder is created).</summary>
-    public SqliteRecordStore(string path)
+    /// <param name="path">The database file.</param>
+    /// <param name="soleWriter">
+    /// True when no other store instance or process writes participant revisions to this file (the single-machine
+    /// host: one silo per file), so the cohorts' change counters can be served from memory. Several silos over one
+    /// file (in-process test clusters) must leave it false.
+    /// </param>
+    public SqliteRecordStore(string path, bool soleWriter = false)
     {
+        _committedSeqs = soleWriter ? new(StringComparer.Ordinal) : null;
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var directory = Path.GetDirectoryName(Path.GetFullPath(path));
         if (!string.IsNullOrEmpty(directory))
@@ -278,11 +297,20 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     /// <inheritdoc />
     public async Task<long> CurrentSeqAsync(string cohortId, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(cohortId);
+        if (_committedSeqs is not null && _committedSeqs.TryGetValue(cohortId, out var known))
+        {
+            return known;
+        }
+
         await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = connection.CreateCommand();
         command.CommandText = "SELECT seq FROM cohort_counters WHERE cohort_id = $c;";
         command.Parameters.AddWithValue("$c", cohortId);
-        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long seq ? seq : 0;
+        var stored = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long seq ? seq : 0;
+
+        // The writer may have committed a later seq meanwhile: keep the larger.
+        return _committedSeqs?.AddOrUpdate(cohortId, stored, (_, current) => Math.Max(current, stored)) ?? stored;
     }
 
     /// <inheritdoc />
@@ -489,6 +517,7 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
             var ticks = w.Time.UtcTicks;
             Bind(nextSeq, w.CohortId);
             var seq = (long)nextSeq.ExecuteScalar()!;
+            _callerSeqs[w.CohortId] = seq;
             Bind(insertRevision, w.CohortId, w.ParticipantId, revision, (int)w.State, w.Etag, w.Payload, ticks, seq);
             insertRevision.ExecuteNonQuery();
             Bind(upsertHead, w.CohortId, w.ParticipantId, revision, (int)w.State, w.Shard, ticks);
@@ -572,10 +601,15 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
                 {
                     // Each caller's work runs in its own savepoint: one failing write (or batch of writes) is rolled back alone.
                     statements.Savepoint.ExecuteNonQuery();
+                    _callerSeqs.Clear();
                     try
                     {
                         results[i] = batch[i].Work(connection, transaction);
                         statements.Release.ExecuteNonQuery();
+                        foreach (var (cohort, seq) in _callerSeqs)
+                        {
+                            _transactionSeqs[cohort] = seq;
+                        }
                     }
                     catch (SqliteException ex)
                     {
@@ -586,9 +620,16 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
                 }
 
                 transaction.Commit();
+                foreach (var (cohort, seq) in _transactionSeqs)
+                {
+                    _committedSeqs?.AddOrUpdate(cohort, seq, (_, current) => Math.Max(current, seq));
+                }
+
+                _transactionSeqs.Clear();
             }
             catch (Exception ex) when (ex is SqliteException or InvalidOperationException)
             {
+                _transactionSeqs.Clear();
                 foreach (var pending in batch)
                 {
                     pending.Completion.TrySetException(ex);

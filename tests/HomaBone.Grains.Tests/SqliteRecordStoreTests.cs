@@ -74,6 +74,37 @@ public sealed class SqliteRecordStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SoleWriter_ServesTheCommittedCounterFromMemory_EqualToTheFile_AfterEveryAcknowledgedWrite()
+    {
+        var path = Path.Combine(_directory.FullName, "sole.db");
+        await using (var sole = new SqliteRecordStore(path, soleWriter: true))
+        {
+            await sole.InitializeAsync();
+            Assert.Equal(0L, await sole.CurrentSeqAsync("c")); // read from the file, then known
+            var writes = Enumerable.Range(0, 200).Select(i => Write($"p{i:D3}", 0, $"r{i}", [(byte)i])).ToList();
+            var acknowledged = await Task.WhenAll(writes.Select(async w =>
+            {
+                var outcome = (await sole.WriteAsync([w]))[0];
+
+                // Once a write is acknowledged, the counter includes it.
+                Assert.True(await sole.CurrentSeqAsync("c") >= outcome.Seq);
+                return outcome;
+            }));
+
+            // A retried request id, a conflict: no new seq.
+            await sole.WriteAsync([Write("p000", 0, "r0", [0]), Write("p001", 7, "r-stale", [1])]);
+            Assert.Equal(200L, acknowledged.Max(o => o.Seq));
+            Assert.Equal(200L, await sole.CurrentSeqAsync("c"));
+            Assert.Equal(0L, await sole.CurrentSeqAsync("other"));
+        }
+
+        // What the file holds (a store that always reads it) agrees.
+        await using var reader = new SqliteRecordStore(path);
+        await reader.InitializeAsync();
+        Assert.Equal(200L, await reader.CurrentSeqAsync("c"));
+    }
+
+    [Fact]
     public async Task FindRequestAndCurrentRevisions_AreReadsOfWhatWasWritten()
     {
         var ids = Enumerable.Range(0, 1200).Select(i => $"p{i:D4}").ToList();
