@@ -65,13 +65,15 @@ foreach (var eligible in sizes)
     first.Stop();
 
     // Each round: min_changes_per_version (5) corrections make a new version; then every analysis RPC is asked.
-    var rounds = roundsOption > 0 ? roundsOption : (eligible <= 10_000 ? 51 : 11);
+    var rounds = roundsOption > 0 ? roundsOption : (eligible <= 10_000 ? 201 : 11);
     var random = new Random(2018);
     var perVersion = new List<double>();
     double freshCpu = 0, cachedCpu = 0;
     var cached = new List<double>();
-    // The first rounds warm the service (tiered JIT) and are not timed.
-    const int warmups = 10;
+    // The first rounds warm the service and are not timed: a long-running service's code is fully tiered up, and
+    // at small n 10 rounds (~0.1 s) end before the JIT's tier-1 compilations (queued after 30 calls and 100 ms
+    // without new tier-0 work) have replaced much of the tier-0 code, so small cohorts warm up for 200 rounds.
+    var warmups = eligible <= 10_000 ? 200 : 10;
     for (var round = 0; round < rounds + warmups; round++)
     {
         for (var c = 0; c < 5; c++)
