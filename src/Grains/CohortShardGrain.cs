@@ -60,6 +60,14 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
             _rows[row.ParticipantId] = (row, null);
         }
 
+        if (row.Seq <= _takenUpTo && _takenUpTo != long.MaxValue)
+        {
+            // The cohort already took (or snapshotted) past this row's seq without it: its state misses the row, so
+            // the next take is incomplete and the cohort rebuilds. Not expected (the cohort drains the outbox into
+            // the shards before it takes), but a silent permanent miss is the one outcome this must never have.
+            _incomplete = true;
+        }
+
         if (!_announced)
         {
             // Once per take: the cohort then asks this shard first (CohortGrain.AdvanceLiveAsync).

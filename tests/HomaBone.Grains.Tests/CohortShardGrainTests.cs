@@ -73,5 +73,27 @@ public sealed class CohortShardGrainTests(ClusterFixture fixture)
         Assert.Equal(3, resumed.Rows.Single().Revision);
     }
 
+    [Fact]
+    public async Task ChangeLog_ARowArrivingAfterATakePastItsSeq_MakesTheNextTakeIncomplete()
+    {
+        var shard = fixture.Grains.GetGrain<ICohortShardGrain>(ShardKey.For(await fixture.CreateCohortAsync(), 2));
+        var epoch = (await shard.SnapshotAsync(0)).Epoch;
+        Assert.True(await shard.ApplyAsync(Row(1, 2, "a")));
+        Assert.True((await shard.TakeChangesAsync(epoch, 0, 5)).Complete);
+
+        // A new participant's row with seq 4 arrives after the cohort took up to 5: the state misses it.
+        Assert.True(await shard.ApplyAsync(Row(1, 4, "b")));
+        Assert.False((await shard.TakeChangesAsync(epoch, 5, 8)).Complete);
+
+        // The cohort's rebuild (a snapshot at 8) holds it.
+        var snapshot = await shard.SnapshotAsync(8);
+        Assert.Equal(["a", "b"], snapshot.Rows!.Select(r => r.ParticipantId).Order(StringComparer.Ordinal));
+        Assert.True((await shard.TakeChangesAsync(snapshot.Epoch, 8, 9)).Complete);
+
+        // The same after a snapshot: a row at or below the snapshot's seq arriving later is a miss too.
+        Assert.True(await shard.ApplyAsync(Row(1, 7, "c")));
+        Assert.False((await shard.TakeChangesAsync(snapshot.Epoch, 9, 10)).Complete);
+    }
+
     private static ShardRow Row(long revision, long seq, string participant = "p1") => new(participant, revision, seq, true, true, 0, [], PackedValues.Pack([revision]));
 }
