@@ -78,9 +78,13 @@ try
     var client = new QctService.QctServiceClient(channel);
     var times = new List<double>();
     var uploads = new List<double>();
+    var serviceCpu = new List<double>();
+    var clientCpu = new List<double>();
     AnalyzeSeriesResponse? lastResponse = null;
     for (var run = 0; run < runs + warmups; run++)
     {
+        var serviceCpuBefore = ServiceCpuSeconds(service);
+        var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         var sw = Stopwatch.StartNew();
         var uploaded = 0.0;
         AnalyzeSeriesResponse? response = null;
@@ -117,6 +121,9 @@ try
         {
             times.Add(sw.Elapsed.TotalSeconds); // the first runs warm up the service (JIT)
             uploads.Add(uploaded);
+            // CPU time used by the request (all threads), less sensitive than wall time to the other work on the machine.
+            serviceCpu.Add(ServiceCpuSeconds(service) - serviceCpuBefore);
+            clientCpu.Add(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - clientCpuBefore);
         }
     }
 
@@ -132,12 +139,14 @@ try
     var uploadsInOrder = string.Join(' ', uploads.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)));
     times.Sort();
     uploads.Sort();
+    serviceCpu.Sort();
+    clientCpu.Sort();
     var ours = times[times.Count / 2];
     var upload = uploads[uploads.Count / 2];
     var reference = Run("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "read_pydicom.py"), folder);
     var pydicom = double.Parse(reference.Split('\n').First(l => l.StartsWith("pydicom_seconds=", StringComparison.Ordinal))["pydicom_seconds=".Length..].Split(' ')[0], CultureInfo.InvariantCulture);
-    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,upload_s,upload_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours,runs_s,uploads_s");
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{upload:F2},{bytes / 1e6 / upload:F1},{pydicom:F2},{pydicom / ours:F2},{inOrder},{uploadsInOrder}"));
+    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,upload_s,upload_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours,service_cpu_s,client_cpu_s,runs_s,uploads_s");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{upload:F2},{bytes / 1e6 / upload:F1},{pydicom:F2},{pydicom / ours:F2},{serviceCpu[serviceCpu.Count / 2]:F2},{clientCpu[clientCpu.Count / 2]:F2},{inOrder},{uploadsInOrder}"));
 }
 finally
 {
@@ -151,6 +160,12 @@ static string Run(string file, params string[] arguments)
     var error = process.StandardError.ReadToEnd();
     process.WaitForExit();
     return process.ExitCode == 0 ? output : throw new InvalidOperationException(file + " failed: " + error);
+}
+
+static double ServiceCpuSeconds(Process service)
+{
+    service.Refresh();
+    return service.TotalProcessorTime.TotalSeconds;
 }
 
 static int FreePort()
