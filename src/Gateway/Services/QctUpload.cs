@@ -15,7 +15,7 @@ namespace HomaBone.Gateway.Services;
 /// </summary>
 internal static class QctUpload
 {
-    /// <summary>The method, as the generated code declares it, with <see cref="RequestMarshaller"/>.</summary>
+    /// <summary>The method, as the generated code declares it, with the request marshaller of <see cref="Parse"/>.</summary>
     public static readonly Method<AnalyzeSeriesRequest, AnalyzeSeriesResponse> AnalyzeSeries = new(
         MethodType.ClientStreaming,
         "homabone.v1.QctService",
@@ -29,9 +29,6 @@ internal static class QctUpload
     private const uint DataTag = (3 << 3) | 2;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
-
-    /// <summary>The request marshaller (exposed for tests).</summary>
-    public static Marshaller<AnalyzeSeriesRequest> RequestMarshaller => AnalyzeSeries.RequestMarshaller;
 
     /// <summary>Parses one request message: a plain chunk into a pooled buffer, anything else with the generated parser.</summary>
     public static AnalyzeSeriesRequest Parse(ReadOnlySequence<byte> payload) =>
