@@ -13,13 +13,15 @@ using HomaBone.Contracts.V1;
 // [--series DIR] [--dump FILE]]; pixel-mm "0.8,0.75" (default: a clinical field of view, 410 x 384 mm) or e.g. "0.25,0.25" (the
 // phantom fills most of the matrix: 9 times the bone voxels). --service-env sets a variable for the service process
 // only (e.g. DOTNET_TieredCompilation=0); --series reuses (or writes once into) a folder instead of a fresh one;
-// --dump writes every measure of the last response (round-trip precision) to compare two builds.
+// --dump writes every measure of the last response (round-trip precision) to compare two builds; --service runs another
+// HomaBone.Gateway.dll (e.g. a ReadyToRun publish) instead of the build output.
 const int ChunkBytes = 1 << 20;
 var positional = new List<string>();
 var serviceEnv = new List<(string Name, string Value)>();
 var warmups = 1;
 string? seriesFolder = null;
 string? dumpPath = null;
+string? serviceDll = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -36,6 +38,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--dump":
             dumpPath = args[++i];
+            break;
+        case "--service":
+            serviceDll = Path.GetFullPath(args[++i]);
             break;
         default:
             positional.Add(args[i]);
@@ -58,7 +63,7 @@ var bytes = files.Sum(f => new FileInfo(f.p).Length);
 
 var grpcPort = FreePort();
 var data = Directory.CreateTempSubdirectory("homabone-qct-bench-data-").FullName;
-var gateway = Path.Combine(root, "src", "Gateway", "bin", "Release", "net10.0", "HomaBone.Gateway.dll");
+var gateway = serviceDll ?? Path.Combine(root, "src", "Gateway", "bin", "Release", "net10.0", "HomaBone.Gateway.dll");
 var serviceStart = new ProcessStartInfo("dotnet", [gateway, "--contentRoot", Path.Combine(root, "src", "Gateway"), $"--HomaBone:DataDirectory={data}",
     $"--HomaBone:GrpcPort={grpcPort}", $"--HomaBone:HttpPort={FreePort()}", $"--HomaBone:SiloPort={FreePort()}", $"--HomaBone:OrleansGatewayPort={FreePort()}", "--Logging:LogLevel:Default=Warning"])
 { RedirectStandardOutput = true, RedirectStandardError = true };
