@@ -14,7 +14,6 @@ namespace HomaBone.Gateway.Services;
 /// the series is analysed by the managed DICOM reader and QCT library, and optionally stored as a new
 /// revision of a participant's QCT record.
 /// </summary>
-[BindServiceMethod(typeof(QctApi), nameof(BindService))]
 internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
 {
     /// <summary>Largest accepted upload (all files together).</summary>
@@ -23,40 +22,11 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
     /// <summary>Most files in one upload.</summary>
     public const int MaxFiles = 4096;
 
-    /// <summary>The service's descriptor (gRPC reflection and JSON transcoding look it up on the binding type).</summary>
-    public static Google.Protobuf.Reflection.ServiceDescriptor Descriptor => QctService.Descriptor;
-
-    /// <summary>
-    /// Binds AnalyzeSeries with the pooling request marshaller (<see cref="QctUpload"/>) instead of the generated one.
-    /// The second parameter is the generated base type: the host looks the handler up as an override of its method.
-    /// </summary>
-    public static void BindService(ServiceBinderBase serviceBinder, QctService.QctServiceBase? serviceImpl)
-    {
-        ArgumentNullException.ThrowIfNull(serviceBinder);
-        serviceBinder.AddMethod(QctUpload.AnalyzeSeries, serviceImpl is null ? null : new ClientStreamingServerMethod<AnalyzeSeriesRequest, AnalyzeSeriesResponse>(serviceImpl.AnalyzeSeries));
-    }
-
     public override async Task<AnalyzeSeriesResponse> AnalyzeSeries(IAsyncStreamReader<AnalyzeSeriesRequest> requestStream, ServerCallContext context)
-    {
-        var order = new List<UploadedFile>();
-        try
-        {
-            return await AnalyzeSeries(requestStream, context, order);
-        }
-        finally
-        {
-            // Every reference to the uploaded bytes (chunks, parsed files, the analysis) is gone: the buffers are reused.
-            foreach (var file in order)
-            {
-                file.Release();
-            }
-        }
-    }
-
-    private async Task<AnalyzeSeriesResponse> AnalyzeSeries(IAsyncStreamReader<AnalyzeSeriesRequest> requestStream, ServerCallContext context, List<UploadedFile> order)
     {
         AnalyzeSeriesHeader? header = null;
         var files = new Dictionary<string, UploadedFile>(StringComparer.Ordinal);
+        var order = new List<UploadedFile>();
         UploadedFile? previous = null;
         long total = 0;
         var readOptions = DicomReadOptions.Default;
@@ -228,9 +198,8 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
     };
 
     /// <summary>
-    /// One uploaded file. A file sent as a single chunk keeps the chunk's own array (a pooled buffer, or the array
-    /// protobuf gave the bytes field), so nothing is copied; chunks of a larger file are appended to a pooled buffer
-    /// that grows by doubling. <see cref="Release"/> gives the buffer back once nothing refers to it.
+    /// One uploaded file. A file sent as a single chunk keeps the chunk's own array (protobuf gives every bytes field
+    /// its own array), so nothing is copied; chunks of a larger file are appended to a buffer that grows by doubling.
     /// </summary>
     private sealed class UploadedFile(SeriesFileKind kind)
     {
@@ -244,21 +213,18 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
         public void Append(ByteString data)
         {
             var memory = data.Memory;
-            if (_length == 0 && MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0)
+            if (_length == 0 && MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length)
             {
-                _data = segment.Array!;
+                _data = segment.Array;
                 _length = segment.Count;
                 return;
             }
 
             if (_length + memory.Length > _data.Length)
             {
-                var grown = UploadBuffers.Rent(Math.Max(_length + memory.Length, (int)Math.Min(2L * _length, Array.MaxLength)));
+                var grown = new byte[Math.Max(_length + memory.Length, (int)Math.Min(2L * _length, Array.MaxLength))];
                 _data.AsSpan(0, _length).CopyTo(grown);
-                UploadBuffers.Return(_data);
                 _data = grown;
-                _parsed = null; // it read the returned buffer
-                _parsedLength = -1;
             }
 
             memory.Span.CopyTo(_data.AsSpan(_length));
@@ -275,7 +241,7 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
 
             try
             {
-                _parsed = DicomFile.Open(_data, _length, options);
+                _parsed = DicomFile.Open(Bytes(), options);
                 _parsedLength = _length;
             }
             catch (Exception ex) when (ex is DicomException)
@@ -288,21 +254,21 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
         {
             if (_parsed is null || _parsedLength != _length)
             {
-                _parsed = DicomFile.Open(_data, _length, options);
+                _parsed = DicomFile.Open(Bytes(), options);
                 _parsedLength = _length;
             }
 
             return _parsed;
         }
 
-        /// <summary>Gives the buffer back to <see cref="UploadBuffers"/>; the file is not used afterwards.</summary>
-        public void Release()
+        private byte[] Bytes()
         {
-            _parsed = null;
-            _parsedLength = -1;
-            UploadBuffers.Return(_data);
-            _data = [];
-            _length = 0;
+            if (_length != _data.Length)
+            {
+                _data = _data.AsSpan(0, _length).ToArray();
+            }
+
+            return _data;
         }
     }
 }

@@ -65,7 +65,7 @@ public sealed class DicomFile
             buffer.Write(chunk, 0, read);
         }
 
-        return Open(buffer.GetBuffer(), (int)buffer.Length, options);
+        return Open(buffer.ToArray(), options);
     }
 
     /// <summary>Reads a file held in memory. The returned values may share <paramref name="bytes"/>; do not modify it afterwards.</summary>
@@ -74,32 +74,18 @@ public sealed class DicomFile
     public static DicomFile Open(byte[] bytes, DicomReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(bytes);
-        return Open(bytes, bytes.Length, options);
-    }
-
-    /// <summary>
-    /// Parses the first <paramref name="length"/> bytes of <paramref name="bytes"/> (e.g. a pooled buffer longer than
-    /// the file). The elements refer to the array: it must not change while the file is used.
-    /// </summary>
-    /// <exception cref="DicomFormatException">The data is malformed or exceeds a limit.</exception>
-    /// <exception cref="DicomUnsupportedTransferSyntaxException">The data is compressed.</exception>
-    public static DicomFile Open(byte[] bytes, int length, DicomReadOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(bytes);
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, bytes.Length);
         options ??= DicomReadOptions.Default;
-        if (length > options.MaxTotalSize)
+        if (bytes.Length > options.MaxTotalSize)
         {
-            throw new DicomFormatException($"Data is {length} bytes, above MaxTotalSize {options.MaxTotalSize}.");
+            throw new DicomFormatException($"Data is {bytes.Length} bytes, above MaxTotalSize {options.MaxTotalSize}.");
         }
 
-        var hasPreamble = length >= 132 && bytes[128] == 'D' && bytes[129] == 'I' && bytes[130] == 'C' && bytes[131] == 'M';
+        var hasPreamble = bytes.Length >= 132 && bytes[128] == 'D' && bytes[129] == 'I' && bytes[130] == 'C' && bytes[131] == 'M';
         var start = hasPreamble ? 132 : 0;
-        var parser = new DicomParser(bytes, start, length, options);
+        var parser = new DicomParser(bytes, start, options);
         DicomDataset meta;
         DicomTransferSyntax syntax;
-        if (LooksLikeMetaGroup(bytes, start, length))
+        if (LooksLikeMetaGroup(bytes, start))
         {
             meta = parser.ReadMetaGroup();
             if (!meta.TryGetSingleValue<string>(DicomTag.TransferSyntaxUID, out var uid) || uid.Length == 0)
@@ -116,7 +102,7 @@ public sealed class DicomFile
         else
         {
             meta = new DicomDataset();
-            syntax = GuessBareSyntax(bytes, length);
+            syntax = GuessBareSyntax(bytes);
         }
 
         if (syntax.IsEncapsulated)
@@ -127,7 +113,7 @@ public sealed class DicomFile
         DicomDataset dataset;
         if (syntax.IsDeflated)
         {
-            var inflated = DicomParser.Inflate(bytes.AsSpan(parser.Position, length - parser.Position), options.MaxTotalSize);
+            var inflated = DicomParser.Inflate(bytes.AsSpan(parser.Position), options.MaxTotalSize);
             dataset = new DicomParser(inflated, 0, options).ReadDataset(explicitVR: true, bigEndian: false, null);
         }
         else
@@ -138,8 +124,8 @@ public sealed class DicomFile
         return new DicomFile(meta, dataset, syntax, hasPreamble);
     }
 
-    private static bool LooksLikeMetaGroup(byte[] bytes, int start, int length) =>
-        length - start >= 6
+    private static bool LooksLikeMetaGroup(byte[] bytes, int start) =>
+        bytes.Length - start >= 6
         && BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(start)) == 0x0002
         && DicomVR.TryParse(bytes[start + 4], bytes[start + 5], out _);
 
@@ -147,11 +133,11 @@ public sealed class DicomFile
     /// A bare data set carries no transfer syntax: explicit VR is recognised by a valid VR after the first tag,
     /// big endian by a plausible group only when read big-endian; otherwise the DICOM default, implicit VR LE.
     /// </summary>
-    private static DicomTransferSyntax GuessBareSyntax(byte[] bytes, int length)
+    private static DicomTransferSyntax GuessBareSyntax(byte[] bytes)
     {
-        if (length < 8)
+        if (bytes.Length < 8)
         {
-            throw new DicomFormatException($"Data is only {length} bytes: not a DICOM data set.");
+            throw new DicomFormatException($"Data is only {bytes.Length} bytes: not a DICOM data set.");
         }
 
         var explicitVR = DicomVR.TryParse(bytes[4], bytes[5], out _);

@@ -17,7 +17,6 @@ internal sealed class DicomParser
     private const int HardNestingLimit = 256;
 
     private readonly byte[] _buffer;
-    private readonly int _end;
     private readonly DicomReadOptions _options;
     private int _position;
     private bool _bigEndian;
@@ -25,15 +24,8 @@ internal sealed class DicomParser
     private int _elementCount;
 
     public DicomParser(byte[] buffer, int start, DicomReadOptions options)
-        : this(buffer, start, buffer.Length, options)
-    {
-    }
-
-    /// <summary>Parses <paramref name="buffer"/> up to <paramref name="end"/> (the bytes after it are not part of the data).</summary>
-    public DicomParser(byte[] buffer, int start, int end, DicomReadOptions options)
     {
         _buffer = buffer;
-        _end = end;
         _position = start;
         _options = options;
     }
@@ -46,10 +38,10 @@ internal sealed class DicomParser
         _explicitVR = true;
         _bigEndian = false;
         var meta = new DicomDataset(Encoding.ASCII);
-        while (_end - _position >= 6
+        while (_buffer.Length - _position >= 6
             && BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(_position)) == 0x0002)
         {
-            var element = ReadElement(_end, depth: 0, meta.TextEncoding, out _);
+            var element = ReadElement(_buffer.Length, depth: 0, meta.TextEncoding, out _);
             meta.Add(element);
         }
 
@@ -61,7 +53,7 @@ internal sealed class DicomParser
     {
         _explicitVR = explicitVR;
         _bigEndian = bigEndian;
-        return ReadItems(_end, depth: 0, untilItemDelimiter: false, encoding);
+        return ReadItems(_buffer.Length, depth: 0, untilItemDelimiter: false, encoding);
     }
 
     private DicomDataset ReadItems(int end, int depth, bool untilItemDelimiter, Encoding? encoding)

@@ -28,34 +28,6 @@ public sealed class CorpusTests(CorpusFixture corpus, ITestOutputHelper output)
     }
 
     [Fact]
-    public void Open_BufferLongerThanFile_EqualsExactBytes()
-    {
-        foreach (var entry in corpus.Files)
-        {
-            var bytes = File.ReadAllBytes(corpus.PathOf(entry));
-            var exact = DicomFile.Open(bytes);
-            var longer = new byte[bytes.Length + 1000];
-            bytes.CopyTo(longer, 0);
-            Array.Fill(longer, (byte)0xFE, bytes.Length, 1000);
-            var fromLonger = DicomFile.Open(longer, bytes.Length);
-            Assert.Equal(exact.TransferSyntax.Uid, fromLonger.TransferSyntax.Uid);
-            Assert.Equal(exact.HasPreamble, fromLonger.HasPreamble);
-            Assert.Equal(Describe(exact.FileMetaInfo), Describe(fromLonger.FileMetaInfo));
-            Assert.Equal(Describe(exact.Dataset), Describe(fromLonger.Dataset));
-
-            // A length short of the file reads as the truncated file does.
-            var cut = bytes.Length - 3;
-            var truncated = Record.Exception(() => DicomFile.Open(bytes[..cut]));
-            var shortLength = Record.Exception(() => DicomFile.Open(longer, cut));
-            Assert.Equal(truncated?.GetType(), shortLength?.GetType());
-            Assert.Equal(truncated?.Message, shortLength?.Message);
-        }
-
-        static List<string> Describe(DicomDataset dataset) =>
-            [.. dataset.Select(e => $"{e.Tag} {e.VR} {Convert.ToHexString(e.Buffer.Span)} [{string.Join(";", e.Sequence?.Items.Select(i => string.Join(",", Describe(i))) ?? [])}]")];
-    }
-
-    [Fact]
     public void Open_EveryUncompressedFile_TagsEqualPydicom()
     {
         var failures = new List<string>();
