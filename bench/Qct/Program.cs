@@ -13,13 +13,15 @@ using HomaBone.Contracts.V1;
 // [--series DIR] [--dump FILE]]; pixel-mm "0.8,0.75" (default: a clinical field of view, 410 x 384 mm) or e.g. "0.25,0.25" (the
 // phantom fills most of the matrix: 9 times the bone voxels). --service-env sets a variable for the service process
 // only (e.g. DOTNET_TieredCompilation=0); --series reuses (or writes once into) a folder instead of a fresh one;
-// --dump writes every measure of the last response (round-trip precision) to compare two builds.
+// --dump writes every measure of the last response (round-trip precision) to compare two builds; --service runs another
+// HomaBone.Gateway.dll (e.g. a ReadyToRun publish) instead of the build output.
 const int ChunkBytes = 1 << 20;
 var positional = new List<string>();
 var serviceEnv = new List<(string Name, string Value)>();
 var warmups = 1;
 string? seriesFolder = null;
 string? dumpPath = null;
+string? serviceDll = null;
 for (var i = 0; i < args.Length; i++)
 {
     switch (args[i])
@@ -36,6 +38,9 @@ for (var i = 0; i < args.Length; i++)
             break;
         case "--dump":
             dumpPath = args[++i];
+            break;
+        case "--service":
+            serviceDll = Path.GetFullPath(args[++i]);
             break;
         default:
             positional.Add(args[i]);
@@ -58,7 +63,7 @@ var bytes = files.Sum(f => new FileInfo(f.p).Length);
 
 var grpcPort = FreePort();
 var data = Directory.CreateTempSubdirectory("homabone-qct-bench-data-").FullName;
-var gateway = Path.Combine(root, "src", "Gateway", "bin", "Release", "net10.0", "HomaBone.Gateway.dll");
+var gateway = serviceDll ?? Path.Combine(root, "src", "Gateway", "bin", "Release", "net10.0", "HomaBone.Gateway.dll");
 var serviceStart = new ProcessStartInfo("dotnet", [gateway, "--contentRoot", Path.Combine(root, "src", "Gateway"), $"--HomaBone:DataDirectory={data}",
     $"--HomaBone:GrpcPort={grpcPort}", $"--HomaBone:HttpPort={FreePort()}", $"--HomaBone:SiloPort={FreePort()}", $"--HomaBone:OrleansGatewayPort={FreePort()}", "--Logging:LogLevel:Default=Warning"])
 { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -67,7 +72,9 @@ foreach (var (name, value) in serviceEnv)
     serviceStart.Environment[name] = value;
 }
 
+var sinceStart = Stopwatch.StartNew();
 using var service = Process.Start(serviceStart)!;
+var firstResponse = 0.0;
 service.OutputDataReceived += (_, _) => { };
 service.ErrorDataReceived += (_, _) => { };
 service.BeginOutputReadLine();
@@ -78,9 +85,15 @@ try
     var client = new QctService.QctServiceClient(channel);
     var times = new List<double>();
     var uploads = new List<double>();
+    var serviceCpu = new List<double>();
+    var clientCpu = new List<double>();
+    var serviceFaults = new List<double>();
     AnalyzeSeriesResponse? lastResponse = null;
     for (var run = 0; run < runs + warmups; run++)
     {
+        var serviceCpuBefore = ServiceCpuSeconds(service);
+        var serviceFaultsBefore = MinorFaults(service);
+        var clientCpuBefore = Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
         var sw = Stopwatch.StartNew();
         var uploaded = 0.0;
         AnalyzeSeriesResponse? response = null;
@@ -113,10 +126,19 @@ try
         }
 
         lastResponse = response;
+        if (run == 0)
+        {
+            firstResponse = sinceStart.Elapsed.TotalSeconds; // process start to the first answer: startup and a cold request
+        }
+
         if (run >= warmups)
         {
             times.Add(sw.Elapsed.TotalSeconds); // the first runs warm up the service (JIT)
             uploads.Add(uploaded);
+            // CPU time used by the request (all threads), less sensitive than wall time to the other work on the machine.
+            serviceCpu.Add(ServiceCpuSeconds(service) - serviceCpuBefore);
+            clientCpu.Add(Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds - clientCpuBefore);
+            serviceFaults.Add(MinorFaults(service) - serviceFaultsBefore);
         }
     }
 
@@ -132,12 +154,15 @@ try
     var uploadsInOrder = string.Join(' ', uploads.Select(t => t.ToString("F2", CultureInfo.InvariantCulture)));
     times.Sort();
     uploads.Sort();
+    serviceCpu.Sort();
+    clientCpu.Sort();
+    serviceFaults.Sort();
     var ours = times[times.Count / 2];
     var upload = uploads[uploads.Count / 2];
     var reference = Run("/usr/bin/python3", Path.Combine(AppContext.BaseDirectory, "read_pydicom.py"), folder);
     var pydicom = double.Parse(reference.Split('\n').First(l => l.StartsWith("pydicom_seconds=", StringComparison.Ordinal))["pydicom_seconds=".Length..].Split(' ')[0], CultureInfo.InvariantCulture);
-    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,upload_s,upload_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours,runs_s,uploads_s");
-    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{upload:F2},{bytes / 1e6 / upload:F1},{pydicom:F2},{pydicom / ours:F2},{inOrder},{uploadsInOrder}"));
+    Console.WriteLine("files,megabytes,grpc_end_to_end_s,grpc_mb_per_s,upload_s,upload_mb_per_s,pydicom_numpy_read_s,ratio_pydicom_over_ours,service_cpu_s,client_cpu_s,service_page_faults,first_response_s,runs_s,uploads_s");
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{files.Count},{bytes / 1e6:F1},{ours:F2},{bytes / 1e6 / ours:F1},{upload:F2},{bytes / 1e6 / upload:F1},{pydicom:F2},{pydicom / ours:F2},{serviceCpu[serviceCpu.Count / 2]:F2},{clientCpu[clientCpu.Count / 2]:F2},{serviceFaults[serviceFaults.Count / 2]:F0},{firstResponse:F2},{inOrder},{uploadsInOrder}"));
 }
 finally
 {
@@ -151,6 +176,26 @@ static string Run(string file, params string[] arguments)
     var error = process.StandardError.ReadToEnd();
     process.WaitForExit();
     return process.ExitCode == 0 ? output : throw new InvalidOperationException(file + " failed: " + error);
+}
+
+static double ServiceCpuSeconds(Process service)
+{
+    service.Refresh();
+    return service.TotalProcessorTime.TotalSeconds;
+}
+
+// Minor page faults of the service so far (Linux /proc; 0 elsewhere): fresh memory touched for the first time.
+static double MinorFaults(Process service)
+{
+    var stat = $"/proc/{service.Id}/stat";
+    if (!File.Exists(stat))
+    {
+        return 0;
+    }
+
+    var text = File.ReadAllText(stat);
+    var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+    return double.Parse(fields[7], CultureInfo.InvariantCulture); // field 10 of stat: minflt
 }
 
 static int FreePort()

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using HomaBone.Qct.Series;
 
@@ -436,25 +437,19 @@ internal sealed class RegionAnalyzer
         }
 
         var queue = new DepthBuckets((int)(maxMm / width) + 2, width);
+        // A voxel has a neighbour of another class exactly when its 3 × 3 × 3 neighbourhood holds two classes.
+        var lowest = Neighbourhood(_g, cls, max: false);
+        var highest = Neighbourhood(_g, cls, max: true);
         for (var i = 0; i < _g.Count; i++)
         {
-            if (cls[i] == 0)
-            {
-                continue;
-            }
-
-            var surface = _border[i] != 0;
-            for (var n = 0; n < _neighbours.Length && !surface; n++)
-            {
-                surface = cls[i + _neighbours[n].Offset] != cls[i];
-            }
-
-            if (surface)
+            if (cls[i] != 0 && (_border[i] != 0 || lowest[i] != highest[i]))
             {
                 depth[i] = 0;
                 queue.Push(i, 0, 0);
             }
         }
+
+        var (offsets, steps) = NeighbourSteps();
 
         for (var b = 0; b < queue.Buckets; b++)
         {
@@ -467,17 +462,33 @@ internal sealed class RegionAnalyzer
                     continue;
                 }
 
-                var interior = _border[i] == 0;
+                var own = cls[i];
+                if (_border[i] == 0)
+                {
+                    for (var n = 0; n < offsets.Length; n++)
+                    {
+                        var j = i + offsets[n];
+                        var nd = d + steps[n];
+                        if (cls[j] == own && nd <= maxMm && nd < depth[j])
+                        {
+                            depth[j] = nd;
+                            queue.Push(j, nd, b);
+                        }
+                    }
+
+                    continue;
+                }
+
                 foreach (var nb in _neighbours)
                 {
-                    if (!interior && !NeighbourInside(i, nb))
+                    if (!NeighbourInside(i, nb))
                     {
                         continue;
                     }
 
                     var j = i + nb.Offset;
                     var nd = d + nb.Step;
-                    if (cls[j] == cls[i] && nd <= maxMm && nd < depth[j])
+                    if (cls[j] == own && nd <= maxMm && nd < depth[j])
                     {
                         depth[j] = nd;
                         queue.Push(j, nd, b);
@@ -500,25 +511,27 @@ internal sealed class RegionAnalyzer
         Array.Fill(distance, float.PositiveInfinity);
         var owner = new byte[_g.Count];
         var queue = new VoxelQueue();
+        // The labelled voxels next to background (label 0) seed the queue in index order: a labelled voxel has such a
+        // neighbour exactly when the smallest label of its 3 × 3 × 3 neighbourhood is 0.
+        var lowest = Neighbourhood(_g, _labels, max: false);
         for (var i = 0; i < _g.Count; i++)
         {
-            if (_labels[i] == 0)
+            if (_labels[i] != 0 && lowest[i] == 0)
             {
-                continue;
-            }
-
-            var interior = _border[i] == 0;
-            foreach (var nb in _neighbours)
-            {
-                if ((interior || NeighbourInside(i, nb)) && _labels[i + nb.Offset] == 0)
-                {
-                    distance[i] = 0;
-                    queue.Enqueue(i, 0);
-                    break;
-                }
+                distance[i] = 0;
+                queue.Enqueue(i, 0);
             }
         }
 
+        // Where the propagation may go (background, not padding): one byte per voxel read in the loop instead of the
+        // label and the value.
+        var open = lowest;
+        for (var i = 0; i < open.Length; i++)
+        {
+            open[i] = _labels[i] == 0 && !float.IsNaN(_rho[i]) ? (byte)1 : (byte)0;
+        }
+
+        var (offsets, steps) = NeighbourSteps();
         while (queue.TryDequeue(out var i, out var d))
         {
             if (d > distance[i])
@@ -529,16 +542,37 @@ internal sealed class RegionAnalyzer
             // Other bone (label >= 4) competes for the background it is nearest to (owner 255), so its blur is not
             // credited to an adjacent region.
             var label = _labels[i] is >= 1 and <= 3 ? _labels[i] : _labels[i] >= 4 ? OtherBone : owner[i];
-            var interior = _border[i] == 0;
+            if (_border[i] == 0)
+            {
+                for (var n = 0; n < offsets.Length; n++)
+                {
+                    var j = i + offsets[n];
+                    if (open[j] == 0)
+                    {
+                        continue;
+                    }
+
+                    var nd = d + steps[n];
+                    if (nd <= maxMm && nd < distance[j])
+                    {
+                        distance[j] = nd;
+                        owner[j] = label;
+                        queue.Enqueue(j, nd);
+                    }
+                }
+
+                continue;
+            }
+
             foreach (var nb in _neighbours)
             {
-                if (!interior && !NeighbourInside(i, nb))
+                if (!NeighbourInside(i, nb))
                 {
                     continue;
                 }
 
                 var j = i + nb.Offset;
-                if (_labels[j] != 0 || float.IsNaN(_rho[j]))
+                if (open[j] == 0)
                 {
                     continue;
                 }
@@ -606,6 +640,71 @@ internal sealed class RegionAnalyzer
         }
 
         return border;
+    }
+
+    /// <summary>The neighbour offsets and steps as two arrays, in <see cref="_neighbours"/>' order, for the interior loops.</summary>
+    private (int[] Offsets, float[] Steps) NeighbourSteps() =>
+        ([.. _neighbours.Select(nb => nb.Offset)], [.. _neighbours.Select(nb => nb.Step)]);
+
+    /// <summary>
+    /// The smallest (or largest) value of each voxel's 3 × 3 × 3 neighbourhood inside the grid, itself included: three
+    /// separable passes (x, y, z), each vectorised over the whole array, then the two faces of its axis recomputed
+    /// from the one neighbour they have (the bulk pass wrapped around to the previous or next row or slice there).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static byte[] Neighbourhood(VolumeGeometry g, byte[] values, bool max)
+    {
+        var alongX = NeighbourhoodPass(values, 1, g.SizeX, max);
+        var alongY = NeighbourhoodPass(alongX, g.SizeX, g.SizeY, max);
+        return NeighbourhoodPass(alongY, g.SizeX * g.SizeY, g.SizeZ, max);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static byte[] NeighbourhoodPass(byte[] source, int stride, int extent, bool max)
+    {
+        var n = source.Length;
+        var target = GC.AllocateUninitializedArray<byte>(n);
+        if (extent == 1)
+        {
+            source.CopyTo(target, 0);
+            return target;
+        }
+
+        var s = source.AsSpan();
+        var t = target.AsSpan();
+        var i = stride;
+        var end = n - stride;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var width = Vector<byte>.Count;
+            for (; i <= end - width; i += width)
+            {
+                var before = new Vector<byte>(s.Slice(i - stride, width));
+                var at = new Vector<byte>(s.Slice(i, width));
+                var after = new Vector<byte>(s.Slice(i + stride, width));
+                (max ? Vector.Max(Vector.Max(before, at), after) : Vector.Min(Vector.Min(before, at), after)).CopyTo(t.Slice(i, width));
+            }
+        }
+
+        for (; i < end; i++)
+        {
+            t[i] = max ? Math.Max(Math.Max(s[i - stride], s[i]), s[i + stride]) : Math.Min(Math.Min(s[i - stride], s[i]), s[i + stride]);
+        }
+
+        // Coordinate 0 and extent − 1 along the axis (every index below stride and from n − stride on is one of them).
+        var run = stride * extent;
+        for (var start = 0; start < n; start += run)
+        {
+            for (var o = 0; o < stride; o++)
+            {
+                var first = start + o;
+                var last = first + run - stride;
+                t[first] = max ? Math.Max(s[first], s[first + stride]) : Math.Min(s[first], s[first + stride]);
+                t[last] = max ? Math.Max(s[last], s[last - stride]) : Math.Min(s[last], s[last - stride]);
+            }
+        }
+
+        return target;
     }
 
     private static Neighbour[] NeighbourTable(VolumeGeometry g)
