@@ -35,8 +35,9 @@ public static class GatewayExtensions
             kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
         });
         builder.Services.AddSingleton(options);
-        // Fires only in a gateway process (an Orleans client); co-hosted it never does (HostingExtensions).
-        builder.Services.TryAddSingleton(_ => new LostGatewayGuard(options.Membership));
+        // A gateway process (an Orleans client) registered its observing guard already (HostingExtensions); co-hosted
+        // there are no gateway connections to lose and calls pass through unwatched.
+        builder.Services.TryAddSingleton(_ => new LostGatewayGuard(options.Membership, observesGateways: false));
         builder.AddHomaBoneSecurity(options);
         builder.Services.AddHostedService<DemoLoader>();
         builder.Services.AddGrpcHealthChecks(o => o.Services.Map(string.Empty, r => r.Tags.Contains("ready")))

@@ -42,7 +42,12 @@ public sealed class SiloGatewayLostException : TimeoutException
 /// retry goes through a live gateway at once. Only the gateway process (an Orleans client) gets the signal; co-hosted,
 /// the guard never fires. No identifiers or values: it sees tasks, not requests.
 /// </summary>
-public sealed class LostGatewayGuard(MembershipSettings settings) : IClusterConnectionStatusObserver, IDisposable
+/// <param name="settings">The grace period.</param>
+/// <param name="observesGateways">
+/// True in a gateway process, where the Orleans client reports its gateway connections to this guard; otherwise (a
+/// co-hosted silo) <see cref="Watch{T}(Task{T})"/> returns the call as it is.
+/// </param>
+public sealed class LostGatewayGuard(MembershipSettings settings, bool observesGateways = true) : IClusterConnectionStatusObserver, IDisposable
 {
     private CancellationTokenSource _loss = new();
     private long _losses;
@@ -58,14 +63,14 @@ public sealed class LostGatewayGuard(MembershipSettings settings) : IClusterConn
     public Task<T> Watch<T>(Task<T> call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        return call.IsCompleted ? call : WatchAsync(call, Volatile.Read(ref _loss).Token);
+        return call.IsCompleted || !observesGateways ? call : WatchAsync(call, Volatile.Read(ref _loss).Token);
     }
 
     /// <summary>As <see cref="Watch{T}(Task{T})"/>, for a call without a result.</summary>
     public Task Watch(Task call)
     {
         ArgumentNullException.ThrowIfNull(call);
-        return call.IsCompleted ? call : WatchAsync(call, Volatile.Read(ref _loss).Token);
+        return call.IsCompleted || !observesGateways ? call : WatchAsync(call, Volatile.Read(ref _loss).Token);
     }
 
     /// <inheritdoc />

@@ -66,6 +66,18 @@ public sealed class LostGatewayGuardTests
         Assert.Same(completed, guard.Watch(completed)); // a completed call is returned as it is
     }
 
+    [Fact]
+    public async Task ACoHostedGuard_PassesCallsThroughUnwatched()
+    {
+        var guard = new LostGatewayGuard(new MembershipSettings { LostGatewayGrace = Grace }, observesGateways: false);
+        var pending = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Assert.Same(pending.Task, guard.Watch(pending.Task));
+        guard.NotifyClusterConnectionLost();
+        await Task.Delay(3 * Grace);
+        pending.SetResult(1);
+        Assert.Equal(1, await guard.Watch(pending.Task));
+    }
+
     [Theory]
     [InlineData("/homabone.v1.CohortService/GetAssociations", "", true)]
     [InlineData("/homabone.v1.ParticipantService/ListParticipants", "", true)]
