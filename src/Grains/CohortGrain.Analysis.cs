@@ -284,6 +284,9 @@ public sealed partial class CohortGrain
         return _settings;
     }
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The shards' rows do not hold every participant of the cohort; the state is rebuilt from the store's records")]
+    private static partial void LogShardRowsIncomplete(ILogger logger);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "The incremental analysis failed ({ExceptionType}); this version is answered from its rows and the state is rebuilt")]
     private static partial void LogLivePathFailed(ILogger logger, string exceptionType);
 
@@ -301,7 +304,13 @@ public sealed partial class CohortGrain
             var changes = await TakeChangesAsync(shards, live.Seq, seq);
             if (changes.All(c => c.Complete))
             {
-                foreach (var row in changes.SelectMany(c => c.Rows).OrderBy(r => r.Seq))
+                IEnumerable<ShardRow> taken = changes.SelectMany(c => c.Rows);
+                if (changes.Sum(c => (long)c.Rows.Count) != seq - live.Seq)
+                {
+                    taken = await ChangesFromStoreAsync(cohortId, settings, shards, live.Seq, seq, [.. taken]);
+                }
+
+                foreach (var row in taken.OrderBy(r => r.Seq))
                 {
                     live.Apply(AnalysisRows.ToAnalysis(row), row.UpdateTicks, row.PackedValues);
                 }
@@ -319,7 +328,18 @@ public sealed partial class CohortGrain
             _epochs[k] = snapshots[k].Epoch;
         }
 
-        var rows = snapshots.All(s => s.Rows is not null)
+        // The shards' rows must be every participant of the cohort as of seq. A shard activation that missed a row
+        // (say, a row applied to another activation of the same shard while a silo left: its outbox entry was then
+        // acknowledged, so no drain delivers it again) would otherwise leave the participant out of every version
+        // until the next rebuild. The store's count is cheap next to a rebuild; on a mismatch the store's rows win.
+        var fromShards = snapshots.All(s => s.Rows is not null);
+        if (fromShards && snapshots.Sum(s => (long)s.Rows!.Count) != await store.CountAsOfAsync(cohortId, seq))
+        {
+            LogShardRowsIncomplete(logger);
+            fromShards = false;
+        }
+
+        var rows = fromShards
             ? snapshots.SelectMany(s => s.Rows!)
             : (await store.ListAsOfAsync(cohortId, seq)).Select(r => AnalysisRows.FromStored(r, settings));
         var built = LiveStudy.Build(settings, rows.OrderBy(r => r.ParticipantId, StringComparer.Ordinal).Select(r => (AnalysisRows.ToAnalysis(r), r.UpdateTicks, (byte[]?)r.PackedValues)));
@@ -357,6 +377,23 @@ public sealed partial class CohortGrain
         var rest = Enumerable.Range(0, shards.Length).Where(k => (announced & (1u << k)) == 0);
         changes.AddRange(await Task.WhenAll(rest.Select(k => shards[k].TakeChangesAsync(_epochs[k], afterSeq, upToSeq))));
         return changes;
+    }
+
+    /// <summary>
+    /// The shards handed over fewer rows than there are revisions in (<paramref name="afterSeq"/>,
+    /// <paramref name="upToSeq"/>]. Usually harmless (a participant's intermediate revision that arrived before a
+    /// snapshot, superseded by a later one that was handed over), but a row missing from every shard (applied to an
+    /// activation that was lost) must not leave the participant out: the store's revisions of the range are applied
+    /// instead, and any a shard does not hold yet is delivered to it (idempotent; an older revision is ignored).
+    /// </summary>
+    private async Task<IReadOnlyList<ShardRow>> ChangesFromStoreAsync(string cohortId, CohortSettings settings, ICohortShardGrain[] shards, long afterSeq, long upToSeq, IReadOnlyList<ShardRow> taken)
+    {
+        var stored = await store.ListChangesAsync(cohortId, afterSeq, upToSeq);
+        var handed = taken.Select(r => (r.ParticipantId, r.Revision)).ToHashSet();
+        var rows = stored.Select(r => AnalysisRows.FromStored(r, settings)).ToList();
+        var missing = rows.Where(r => !handed.Contains((r.ParticipantId, r.Revision))).ToList();
+        await Task.WhenAll(missing.Select(r => shards[ResourceNames.ShardOf(r.ParticipantId, ParticipantGrain.ShardCount)].ApplyAsync(r)));
+        return rows;
     }
 
     private void RememberAnswers(long version, byte[][] answers)

@@ -51,6 +51,12 @@ public interface IRecordStore
     /// <summary>The cohort's latest change sequence number (0 when nothing was written).</summary>
     Task<long> CurrentSeqAsync(string cohortId, CancellationToken cancellationToken = default);
 
+    /// <summary>Every revision of the cohort with a change sequence number in (<paramref name="afterSeq"/>, <paramref name="upToSeq"/>], in seq order.</summary>
+    Task<IReadOnlyList<StoredRevision>> ListChangesAsync(string cohortId, long afterSeq, long upToSeq, CancellationToken cancellationToken = default);
+
+    /// <summary>How many participants the cohort had as of change <paramref name="seq"/> (withdrawn ones included).</summary>
+    Task<long> CountAsOfAsync(string cohortId, long seq, CancellationToken cancellationToken = default);
+
     /// <summary>
     /// The cohort as of change <paramref name="seq"/>: for every participant, its latest revision with a
     /// sequence number ≤ seq (withdrawn ones included), in participant-id order.

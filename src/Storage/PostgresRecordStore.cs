@@ -220,6 +220,27 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredRevision>> ListChangesAsync(string cohortId, long afterSeq, long upToSeq, CancellationToken cancellationToken = default)
+    {
+        await using var command = _dataSource.CreateCommand(RevisionSelect
+            + " JOIN participants p ON p.cohort_id = r.cohort_id AND p.participant_id = r.participant_id WHERE r.cohort_id = $1 AND r.seq > $2 AND r.seq <= $3 ORDER BY r.seq;");
+        command.Parameters.Add(Text(cohortId));
+        command.Parameters.Add(Long(afterSeq));
+        command.Parameters.Add(Long(upToSeq));
+        return await ReadRevisionsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CountAsOfAsync(string cohortId, long seq, CancellationToken cancellationToken = default)
+    {
+        // A participant exists from its first revision on.
+        await using var command = _dataSource.CreateCommand("SELECT COUNT(*) FROM participant_revisions WHERE cohort_id = $1 AND revision = 1 AND seq <= $2;");
+        command.Parameters.Add(Text(cohortId));
+        command.Parameters.Add(Long(seq));
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long count ? count : 0;
+    }
+
+    /// <inheritdoc />
     public async Task<long> CurrentSeqAsync(string cohortId, CancellationToken cancellationToken = default)
     {
         await using var command = _dataSource.CreateCommand("SELECT seq FROM cohort_counters WHERE cohort_id = $1;");

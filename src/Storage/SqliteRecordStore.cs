@@ -295,6 +295,32 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
+    public async Task<IReadOnlyList<StoredRevision>> ListChangesAsync(string cohortId, long afterSeq, long upToSeq, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = RevisionSelect
+            + " JOIN participants p ON p.cohort_id = r.cohort_id AND p.participant_id = r.participant_id"
+            + " WHERE r.cohort_id = $c AND r.seq > $a AND r.seq <= $b ORDER BY r.seq;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$a", afterSeq);
+        command.Parameters.AddWithValue("$b", upToSeq);
+        return await ReadRevisionsAsync(command, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<long> CountAsOfAsync(string cohortId, long seq, CancellationToken cancellationToken = default)
+    {
+        // A participant exists from its first revision on.
+        await using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT COUNT(*) FROM participant_revisions WHERE cohort_id = $c AND revision = 1 AND seq <= $s;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$s", seq);
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long count ? count : 0;
+    }
+
+    /// <inheritdoc />
     public async Task<long> CurrentSeqAsync(string cohortId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cohortId);

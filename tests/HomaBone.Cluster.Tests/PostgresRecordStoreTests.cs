@@ -186,6 +186,12 @@ public sealed class PostgresRecordStoreTests(Infrastructure infrastructure) : IA
         Assert.Equal(StoredParticipantState.Withdrawn, latest[0].State);
         Assert.Empty(await _store.ListAsOfAsync("c", 0));
 
+        // The revisions of a seq window in seq order, and how many participants existed as of a seq.
+        var now = await _store.CurrentSeqAsync("c");
+        Assert.Equal([("a", 2L), ("c", 1L)], (await _store.ListChangesAsync("c", seqAfterTwo, now)).Select(r => (r.ParticipantId, r.Revision)));
+        Assert.Equal([("b", 1L)], (await _store.ListChangesAsync("c", seqAfterTwo - 1, seqAfterTwo)).Select(r => (r.ParticipantId, r.Revision)));
+        Assert.Equal((0L, 2L, 3L), (await _store.CountAsOfAsync("c", 0), await _store.CountAsOfAsync("c", seqAfterTwo), await _store.CountAsOfAsync("c", now)));
+
         Assert.Equal(["a"], (await _store.ListShardAsync("c", 0)).Select(r => r.ParticipantId));
         Assert.Equal(["b", "c"], (await _store.ListShardAsync("c", 1)).Select(r => r.ParticipantId));
         Assert.Equal(["b", "c"], (await _store.ListCurrentAsync("c", null, 10, includeWithdrawn: false)).Select(r => r.ParticipantId));

@@ -105,6 +105,22 @@ public sealed class SqliteRecordStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ChangesInASeqWindow_AndParticipantsAsOfASeq_FollowTheChangeSequence()
+    {
+        await _store.WriteAsync([Write("a", 0, "a1", [1]), Write("b", 0, "b1", [2])]);
+        var seqAfterTwo = await _store.CurrentSeqAsync("c");
+        await _store.WriteAsync([Write("a", 1, "a2", [3], StoredParticipantState.Withdrawn)]);
+        await _store.WriteAsync([Write("d", 0, "d1", [4])]);
+        var now = await _store.CurrentSeqAsync("c");
+
+        Assert.Equal([("a", 2L), ("d", 1L)], (await _store.ListChangesAsync("c", seqAfterTwo, now)).Select(r => (r.ParticipantId, r.Revision)));
+        Assert.Equal([3L, 4L], (await _store.ListChangesAsync("c", seqAfterTwo, now)).Select(r => r.Seq));
+        Assert.Empty(await _store.ListChangesAsync("c", now, now + 5));
+        Assert.Equal((0L, 2L, 3L), (await _store.CountAsOfAsync("c", 0), await _store.CountAsOfAsync("c", seqAfterTwo), await _store.CountAsOfAsync("c", now)));
+        Assert.Equal(0L, await _store.CountAsOfAsync("other", now));
+    }
+
+    [Fact]
     public async Task FindRequestAndCurrentRevisions_AreReadsOfWhatWasWritten()
     {
         var ids = Enumerable.Range(0, 1200).Select(i => $"p{i:D4}").ToList();
