@@ -7,7 +7,7 @@ using Grpc.Net.Client;
 using HomaBone.Contracts.V1;
 
 // A 512x512x101 CT series of the digital phantom (1-mm slices, written by pydicom) and its 512x512x101 label series
-// analysed end to end through gRPC (QctService.AnalyzeSeries, 1 MiB chunks) against the real service process, and
+// analysed end to end through gRPC (QctService.AnalyzeSeries, one chunk per file of ~525 KB under the 1-MiB chunk limit) against the real service process, and
 // the same files read by pydicom + numpy in the same run.
 // Usage: dotnet run -c Release --project bench/Qct [-- runs [pixel-mm] [--warmups N] [--service-env NAME=VALUE]...
 // [--series DIR] [--dump FILE]]; pixel-mm "0.8,0.75" (default: a clinical field of view, 410 x 384 mm) or e.g. "0.25,0.25" (the
