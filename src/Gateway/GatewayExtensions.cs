@@ -35,8 +35,8 @@ public static class GatewayExtensions
             kestrel.Limits.Http2.InitialStreamWindowSize = 8 * 1024 * 1024;
         });
         builder.Services.AddSingleton(options);
-        // A gateway process (an Orleans client) registered its observing guard already (HostingExtensions); co-hosted
-        // there are no gateway connections to lose and calls pass through unwatched.
+        // Co-hosted there are no gateway connections to lose and calls pass through unwatched; a gateway process (an
+        // Orleans client) has the observing guard instead (HostingExtensions.AddHomaBoneOrleansClient replaces it).
         builder.Services.TryAddSingleton(_ => new LostGatewayGuard(options.Membership, observesGateways: false));
         builder.AddHomaBoneSecurity(options);
         builder.Services.AddHostedService<DemoLoader>();

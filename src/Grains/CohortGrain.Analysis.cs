@@ -305,7 +305,7 @@ public sealed partial class CohortGrain
             if (changes.All(c => c.Complete))
             {
                 IEnumerable<ShardRow> taken = changes.SelectMany(c => c.Rows);
-                if (changes.Sum(c => (long)c.Rows.Count) != seq - live.Seq)
+                if (!HoldEverySeq(changes, live.Seq, seq))
                 {
                     taken = await ChangesFromStoreAsync(cohortId, settings, shards, live.Seq, seq, [.. taken]);
                 }
@@ -369,7 +369,7 @@ public sealed partial class CohortGrain
         _changedShards = 0;
         var first = Enumerable.Range(0, shards.Length).Where(k => (announced & (1u << k)) != 0).ToArray();
         var changes = new List<ShardChanges>(await Task.WhenAll(first.Select(k => shards[k].TakeChangesAsync(_epochs[k], afterSeq, upToSeq))));
-        if (changes.All(c => c.Complete) && changes.Sum(c => (long)c.Rows.Count) == upToSeq - afterSeq)
+        if (changes.All(c => c.Complete) && HoldEverySeq(changes, afterSeq, upToSeq))
         {
             return changes;
         }
@@ -378,6 +378,10 @@ public sealed partial class CohortGrain
         changes.AddRange(await Task.WhenAll(rest.Select(k => shards[k].TakeChangesAsync(_epochs[k], afterSeq, upToSeq))));
         return changes;
     }
+
+    /// <summary>Whether the rows are one per revision in (afterSeq, upToSeq]: the cohort's seq counts every revision once.</summary>
+    private static bool HoldEverySeq(IEnumerable<ShardChanges> changes, long afterSeq, long upToSeq) =>
+        changes.Sum(c => (long)c.Rows.Count) == upToSeq - afterSeq;
 
     /// <summary>
     /// The shards handed over fewer rows than there are revisions in (<paramref name="afterSeq"/>,

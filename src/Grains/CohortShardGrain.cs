@@ -25,11 +25,11 @@ public sealed class CohortShardGrain(IRecordStore store) : Grain, ICohortShardGr
     {
         var key = this.GetPrimaryKeyString();
         var slash = key.LastIndexOf('/');
-        var cohortId = _cohortId = key[..slash];
-        var shard = _shard = int.Parse(key[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
-        var cohort = await store.GetCohortAsync(cohortId, cancellationToken);
+        _cohortId = key[..slash];
+        _shard = int.Parse(key[(slash + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        var cohort = await store.GetCohortAsync(_cohortId, cancellationToken);
         var settings = cohort is null ? new CohortSettings() : Cohort.Parser.ParseFrom(cohort.Payload).Settings;
-        foreach (var stored in await store.ListShardAsync(cohortId, shard, cancellationToken))
+        foreach (var stored in await store.ListShardAsync(_cohortId, _shard, cancellationToken))
         {
             _rows[stored.ParticipantId] = (AnalysisRows.FromStored(stored, settings), null);
         }

@@ -171,8 +171,9 @@ public static class HostingExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(options);
-        // Calls stranded on a silo gateway that was declared dead are given up early (LostGatewayGuard).
-        builder.Services.TryAddSingleton(_ => new LostGatewayGuard(options.Membership));
+        // Calls stranded on a silo gateway that was declared dead are given up early (LostGatewayGuard): the observing
+        // guard replaces the pass-through one the gateway registers, whichever is registered first.
+        builder.Services.Replace(ServiceDescriptor.Singleton(_ => new LostGatewayGuard(options.Membership)));
         builder.Services.AddSingleton<IClusterConnectionStatusObserver>(sp => sp.GetRequiredService<LostGatewayGuard>());
         builder.UseOrleansClient(client =>
         {

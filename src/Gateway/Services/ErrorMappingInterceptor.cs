@@ -6,15 +6,15 @@ namespace HomaBone.Gateway.Services;
 
 /// <summary>
 /// Maps failures that are not already gRPC statuses (<see cref="FailureStatus"/>): an unreachable, stopping or
-/// overloaded silo is UNAVAILABLE (the only status clients retry), a timeout is DEADLINE_EXCEEDED (a call given up
-/// because its silo gateway was lost: UNAVAILABLE when <see cref="RepeatableCall"/> says it is safe to send again), a
-/// cancelled call CANCELLED. Nothing of the request is logged: exception types only.
+/// overloaded silo is UNAVAILABLE (the only status clients retry), a timeout is DEADLINE_EXCEEDED (UNAVAILABLE when
+/// <see cref="RepeatableCall"/> says the call is safe to send again), a cancelled call CANCELLED. Nothing of the request is logged: exception types only.
 /// </summary>
 internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger, LostGatewayGuard lostGateway) : Interceptor
 {
     /// <summary>
-    /// A unary call stranded on a silo gateway that was declared dead is given up early (<see cref="LostGatewayGuard"/>):
-    /// UNAVAILABLE when it is safe to send again (a read, or a write carrying a request id), else DEADLINE_EXCEEDED.
+    /// A unary call stranded on a silo gateway that was declared dead is given up early (<see cref="LostGatewayGuard"/>).
+    /// A timed-out call that is safe to send again is UNAVAILABLE (<see cref="RepeatableCall.TimeoutStatus"/>), any
+    /// other DEADLINE_EXCEEDED.
     /// </summary>
     public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
     {
@@ -22,10 +22,10 @@ internal sealed partial class ErrorMappingInterceptor(ILogger<ErrorMappingInterc
         {
             return await lostGateway.Watch(continuation(request, context));
         }
-        catch (SiloGatewayLostException ex) when (RepeatableCall.IsSafeToRepeat(context.Method, request))
+        catch (TimeoutException ex) when (RepeatableCall.TimeoutStatus(ex, context.Method, request) is { } unavailable)
         {
-            LogMapped(logger, ex.GetType().Name, StatusCode.Unavailable);
-            throw new RpcException(new Status(StatusCode.Unavailable, RepeatableCall.LostGatewayDetail));
+            LogMapped(logger, ex.GetType().Name, unavailable.StatusCode);
+            throw new RpcException(unavailable);
         }
         catch (Exception ex) when (Map(ex, context) is { } mapped)
         {

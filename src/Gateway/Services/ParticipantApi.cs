@@ -35,8 +35,9 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
         }
 
         var record = request.Participant!.Record ?? new ParticipantRecord();
-        var reply = await RepeatableAsync(request.RequestId, () => grains.GetGrain<IParticipantGrain>(ParticipantKey.For(cohortId, participantId))
-            .UpsertAsync(new UpsertParticipantCommand(record.ToByteArray(), request.RequestId, request.Etag)));
+        // A timeout with a request id is answered UNAVAILABLE by the error mapping (RepeatableCall).
+        var reply = await grains.GetGrain<IParticipantGrain>(ParticipantKey.For(cohortId, participantId))
+            .UpsertAsync(new UpsertParticipantCommand(record.ToByteArray(), request.RequestId, request.Etag));
         var participant = Participant.Parser.ParseFrom(GrpcErrors.Unwrap(reply));
         return new UpsertParticipantResponse { Participant = participant, Created = reply.Created };
     }
@@ -103,8 +104,8 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
             GrpcErrors.ThrowInvalid("the request is invalid", violations);
         }
 
-        var reply = await RepeatableAsync(request.RequestId, () => grains.GetGrain<IParticipantGrain>(ParticipantKey.For(cohortId, participantId))
-            .WithdrawAsync(new WithdrawParticipantCommand(request.RequestId, request.Etag)));
+        var reply = await grains.GetGrain<IParticipantGrain>(ParticipantKey.For(cohortId, participantId))
+            .WithdrawAsync(new WithdrawParticipantCommand(request.RequestId, request.Etag));
         return new WithdrawParticipantResponse { Participant = Participant.Parser.ParseFrom(GrpcErrors.Unwrap(reply)) };
     }
 
@@ -287,25 +288,6 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
         }
 
         return (cohortId, participantId);
-    }
-
-    /// <summary>
-    /// A write that carries a request id is safe to send again: a repeat answers the first result and changes nothing.
-    /// When the cluster does not answer it in time (the Orleans response timeout: typically a request in flight to a silo
-    /// that stopped or froze, whose answer is lost), it is therefore UNAVAILABLE, which the published retry policy
-    /// retries, instead of DEADLINE_EXCEEDED, which it does not. A write without a request id stays DEADLINE_EXCEEDED:
-    /// repeating it could store it twice. The import stream answers such records the same way.
-    /// </summary>
-    internal static async Task<T> RepeatableAsync<T>(string requestId, Func<Task<T>> write)
-    {
-        try
-        {
-            return await write();
-        }
-        catch (TimeoutException) when (requestId.Length > 0)
-        {
-            throw new RpcException(new Grpc.Core.Status(StatusCode.Unavailable, "the cluster did not answer in time; the write may have been applied: send it again with the same request_id"));
-        }
     }
 
     private static void CheckRequestId(string requestId, string field, List<Grains.FieldViolation> violations)

@@ -1,31 +1,63 @@
 using System.Collections.Concurrent;
+using System.Collections.Frozen;
 using Google.Protobuf;
 using Google.Protobuf.Reflection;
+using Grpc.Core;
+using HomaBone.Hosting;
 
 namespace HomaBone.Gateway.Services;
 
 /// <summary>
-/// Whether a unary call may be sent again after its answer was lost: a read (the API's Get… and List… methods change
-/// nothing), or a write whose request carries a non-empty <c>request_id</c> (a repeat answers the first result and
-/// changes nothing). Looks at the method name and the request's descriptor only — never at values.
+/// Which unary calls may be sent again after their answer was lost, and so the status of a timed-out one. A write whose
+/// server deduplicates it by <c>request_id</c> (the participant writes: the participant grain's request log answers a
+/// repeat with the first result) is repeatable when the request carries one; a read (the API's Get… and List… methods)
+/// changes nothing. CreateCohort and UpdateCohort carry a request_id field that the server does not honour yet, so they
+/// are not repeatable. Looks at the method name and the request's descriptor only — never at values.
 /// </summary>
 internal static class RepeatableCall
 {
     /// <summary>The UNAVAILABLE detail of a call given up because its silo gateway was lost (LostGatewayGuard).</summary>
     public const string LostGatewayDetail = "the silo gateway carrying the call was lost; the call is safe to send again";
 
+    /// <summary>The UNAVAILABLE detail of a deduplicated write that timed out.</summary>
+    public const string TimedOutWriteDetail = "the cluster did not answer in time; the write may have been applied: send it again with the same request_id";
+
+    private static readonly FrozenSet<string> DeduplicatedWrites = new[]
+    {
+        "/homabone.v1.ParticipantService/UpsertParticipant",
+        "/homabone.v1.ParticipantService/WithdrawParticipant",
+    }.ToFrozenSet(StringComparer.Ordinal);
+
     private static readonly ConcurrentDictionary<MessageDescriptor, FieldDescriptor?> RequestIdFields = new();
 
-    public static bool IsSafeToRepeat(string method, object? request)
+    /// <summary>
+    /// UNAVAILABLE (which the published retry policy retries) for a timed-out unary call that is safe to send again,
+    /// else null (the caller's mapping answers DEADLINE_EXCEEDED). Any timeout of a deduplicated write with a request
+    /// id — typically its answer was lost with a silo that stopped or froze — and a read or such a write given up
+    /// because its silo gateway was lost (<see cref="SiloGatewayLostException"/>). Other reads that time out stay
+    /// DEADLINE_EXCEEDED: retrying a slow analysis five times would multiply the load on a cluster already slow.
+    /// </summary>
+    public static Status? TimeoutStatus(TimeoutException exception, string method, object? request)
     {
+        ArgumentNullException.ThrowIfNull(exception);
         ArgumentNullException.ThrowIfNull(method);
-        var name = method.AsSpan(method.LastIndexOf('/') + 1);
-        if (name.StartsWith("Get", StringComparison.Ordinal) || name.StartsWith("List", StringComparison.Ordinal))
+        if (IsDeduplicatedWrite(method, request))
         {
-            return true;
+            return new Status(StatusCode.Unavailable, exception is SiloGatewayLostException ? LostGatewayDetail : TimedOutWriteDetail);
         }
 
-        if (request is not IMessage message)
+        return exception is SiloGatewayLostException && IsRead(method) ? new Status(StatusCode.Unavailable, LostGatewayDetail) : null;
+    }
+
+    private static bool IsRead(string method)
+    {
+        var name = method.AsSpan(method.LastIndexOf('/') + 1);
+        return name.StartsWith("Get", StringComparison.Ordinal) || name.StartsWith("List", StringComparison.Ordinal);
+    }
+
+    private static bool IsDeduplicatedWrite(string method, object? request)
+    {
+        if (!DeduplicatedWrites.Contains(method) || request is not IMessage message)
         {
             return false;
         }
