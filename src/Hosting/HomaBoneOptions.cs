@@ -67,6 +67,13 @@ public sealed class HomaBoneOptions
     /// <summary>PEM file of the CA(s) that issue client certificates (required when client certificates are used).</summary>
     public string ClientCaPath { get; set; } = string.Empty;
 
+    /// <summary>
+    /// Size of the buffers Kestrel receives into and pipes requests through, KiB (4–1024; default 64; 0 keeps Kestrel's
+    /// own pool of 4-KiB blocks). Larger blocks mean fewer socket reads for large uploads and more memory per small
+    /// request in flight (docs/deployment.md, "Transport buffers").
+    /// </summary>
+    public int TransportBlockKiB { get; set; } = 64;
+
     /// <summary>Load the synthetic demo cohort "demo" at start-up.</summary>
     public bool Demo { get; set; }
 

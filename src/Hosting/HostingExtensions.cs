@@ -3,6 +3,7 @@ using System.Security.Cryptography.X509Certificates;
 using HomaBone.Grains;
 using HomaBone.Storage;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -62,6 +63,18 @@ public static class HostingExtensions
         }
 
         var clientCertificates = TlsEndpoints.ReadClientCertificateSettings(options, certificate);
+
+        if (options.TransportBlockKiB is < 0 or (> 0 and < 4) or > 1024)
+        {
+            throw new InvalidOperationException($"HomaBone:TransportBlockKiB is {options.TransportBlockKiB}: it must be 0 (Kestrel's own pool) or 4 to 1024.");
+        }
+
+        if (options.TransportBlockKiB > 0)
+        {
+            // Kestrel's transport and pipes in larger blocks: far fewer receive calls for large uploads (LargeBlockMemoryPool).
+            var blockBytes = options.TransportBlockKiB * 1024;
+            builder.Services.Replace(ServiceDescriptor.Singleton<IMemoryPoolFactory<byte>>(_ => new LargeBlockMemoryPoolFactory(blockBytes)));
+        }
 
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
