@@ -350,17 +350,7 @@ public static class RodFinder
         return [.. rods.OrderBy(r => (r.Center - c).Dot(best))];
     }
 
-    private static double Median(double[] values)
-    {
-        if (values.Length == 0)
-        {
-            return 0;
-        }
-
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : 0.5 * (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]);
-    }
+    private static double Median(double[] values) => OrderStatistics.Median(values, empty: 0);
 
     private static double Sq(double x) => x * x;
 }

@@ -907,20 +907,7 @@ internal sealed class RegionAnalyzer
         return distinct > 1 ? (values.Max() - values.Min()) / (distinct - 1) : 0;
     }
 
-    private static double Percentile(double[] values, double p)
-    {
-        if (values.Length == 0)
-        {
-            return double.NaN;
-        }
-
-        var sorted = (double[])values.Clone();
-        Array.Sort(sorted);
-        var h = (sorted.Length - 1) * p;
-        var lo = (int)Math.Floor(h);
-        var hi = Math.Min(lo + 1, sorted.Length - 1);
-        return sorted[lo] + ((h - lo) * (sorted[hi] - sorted[lo]));
-    }
+    private static double Percentile(double[] values, double p) => OrderStatistics.Percentile(values, p);
 
     private static double Sq(double x) => x * x;
 
