@@ -79,7 +79,7 @@ internal sealed class RegionAnalyzer
             () =>
             {
                 var tp = System.Diagnostics.Stopwatch.GetTimestamp();
-                (shellDistance, shellOwner) = Propagate(DilationMm + OuterShellMm);
+                (shellDistance, shellOwner) = Propagate(_g, _labels, _rho, _neighbours, _border, DilationMm + OuterShellMm);
                 QctTiming.Mark("shells", ref tp);
             },
             () =>
@@ -436,7 +436,7 @@ internal sealed class RegionAnalyzer
             width = Math.Min(width, nb.Step);
         }
 
-        var queue = new DepthBuckets((int)(maxMm / width) + 2, width);
+        var queue = new VoxelBuckets((int)(maxMm / width) + 2, width);
         // A voxel has a neighbour of another class exactly when its 3 × 3 × 3 neighbourhood holds two classes.
         var lowest = Neighbourhood(_g, cls, max: false);
         var highest = Neighbourhood(_g, cls, max: true);
@@ -449,7 +449,7 @@ internal sealed class RegionAnalyzer
             }
         }
 
-        var (offsets, steps) = NeighbourSteps();
+        var (offsets, steps) = NeighbourSteps(_neighbours);
 
         for (var b = 0; b < queue.Buckets; b++)
         {
@@ -504,94 +504,143 @@ internal sealed class RegionAnalyzer
     /// Distance (26-neighbour chamfer, mm) from the labelled voxels into background voxels, and which region is
     /// nearest. Padding is not entered; other bone (label ≥ 4) claims the background nearest to it.
     /// </summary>
+    /// <remarks>
+    /// <para>
+    /// The seeds are the labelled voxels with a background neighbour (distance 0; owner their label, 1–3, or
+    /// <see cref="OtherBone"/> for ≥ 4); the propagation enters only background voxels that are not padding (NaN).
+    /// The distances are the unique solution of d[j] = min over neighbours i of (float)(d[i] + step) (+∞ where that
+    /// exceeds <paramref name="maxMm"/>; every step positive, so (float)(d + step) &gt; d and the solution follows by
+    /// induction in increasing d): exactly the floats of Dijkstra's order. The owner is defined without any order:
+    /// owner[j] is the smallest owner among the neighbours i that achieve d[j] = (float)(d[i] + step) (the tight
+    /// edges; d[i] &lt; d[j] on each, so the definition recurses down to the seeds and is unique).
+    /// </para>
+    /// <para>
+    /// Computed by label correction over buckets one smallest step wide, read in increasing order, first in first out
+    /// (an entry is never placed before the bucket being read, so none is lost): a voxel's (distance, owner) is
+    /// replaced when the offered distance is smaller, or equal with a smaller owner, and the voxel is queued again
+    /// each time. It terminates: each change lowers the pair lexicographically, over finitely many values. The result
+    /// does not depend on the order: each voxel's final pair is relaxed to its neighbours after it was set, so at the
+    /// end (d[j], owner[j]) ≤ ((float)(d[i] + step), owner[i]) on every edge — d is the solution above and
+    /// owner[j] ≤ the owner of every tight neighbour; and owner[j] was offered by a neighbour whose final distance
+    /// can only be smaller (so the edge is tight) and final owner no larger — owner[j] ≥ the smallest of them.
+    /// </para>
+    /// <para>Internal (with this signature) for the unit test, which checks it against a brute-force fixpoint.</para>
+    /// </remarks>
+    internal static (float[] Distance, byte[] Owner) Propagate(VolumeGeometry g, byte[] labels, float[] rho, double maxMm) =>
+        Propagate(g, labels, rho, NeighbourTable(g), BorderOf(g), maxMm);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private (float[] Distance, byte[] Owner) Propagate(double maxMm)
+    private static (float[] Distance, byte[] Owner) Propagate(VolumeGeometry g, byte[] labels, float[] rho, Neighbour[] neighbours, byte[] border, double maxMm)
     {
-        var distance = new float[_g.Count];
-        Array.Fill(distance, float.PositiveInfinity);
-        var owner = new byte[_g.Count];
-        var queue = new VoxelQueue();
-        // The labelled voxels next to background (label 0) seed the queue in index order: a labelled voxel has such a
-        // neighbour exactly when the smallest label of its 3 × 3 × 3 neighbourhood is 0.
-        var lowest = Neighbourhood(_g, _labels, max: false);
-        for (var i = 0; i < _g.Count; i++)
+        var count = g.Count;
+        var distance = new float[count];
+        var owner = new byte[count];
+        var width = float.PositiveInfinity;
+        foreach (var nb in neighbours)
         {
-            if (_labels[i] != 0 && lowest[i] == 0)
+            width = Math.Min(width, nb.Step);
+        }
+
+        var queue = new VoxelBuckets((int)(maxMm / width) + 2, width);
+
+        // The labelled voxels next to background (label 0) seed the queue: a labelled voxel has such a neighbour
+        // exactly when the smallest label of its 3 × 3 × 3 neighbourhood is 0. Background that is not padding starts
+        // at +∞; every other voxel at 0 while propagating, which no offer (> 0) improves, so the loop needs no mask.
+        var lowest = Neighbourhood(g, labels, max: false);
+        for (var i = 0; i < count; i++)
+        {
+            var label = labels[i];
+            if (label == 0)
             {
-                distance[i] = 0;
-                queue.Enqueue(i, 0);
+                distance[i] = float.IsNaN(rho[i]) ? 0 : float.PositiveInfinity;
+            }
+            else if (lowest[i] == 0)
+            {
+                // Other bone (label >= 4) competes for the background it is nearest to (owner 255), so its blur is
+                // not credited to an adjacent region.
+                owner[i] = label <= 3 ? label : OtherBone;
+                queue.Push(i, 0, 0);
             }
         }
 
-        // Where the propagation may go (background, not padding): one byte per voxel read in the loop instead of the
-        // label and the value.
-        var open = lowest;
-        for (var i = 0; i < open.Length; i++)
+        // The largest float not above maxMm: nd <= cap exactly when nd <= maxMm.
+        var cap = (float)maxMm;
+        if (cap > maxMm)
         {
-            open[i] = _labels[i] == 0 && !float.IsNaN(_rho[i]) ? (byte)1 : (byte)0;
+            cap = MathF.BitDecrement(cap);
         }
 
-        var (offsets, steps) = NeighbourSteps();
-        while (queue.TryDequeue(out var i, out var d))
+        var (offsets, steps) = NeighbourSteps(neighbours);
+        for (var b = 0; b < queue.Buckets; b++)
         {
-            if (d > distance[i])
+            // The bucket grows while it is read (an offer that rounds into it, a voxel whose owner improved).
+            for (var e = 0; e < queue.Count(b); e++)
             {
-                continue;
-            }
-
-            // Other bone (label >= 4) competes for the background it is nearest to (owner 255), so its blur is not
-            // credited to an adjacent region.
-            var label = _labels[i] is >= 1 and <= 3 ? _labels[i] : _labels[i] >= 4 ? OtherBone : owner[i];
-            if (_border[i] == 0)
-            {
-                for (var n = 0; n < offsets.Length; n++)
+                var (i, d) = queue.At(b, e);
+                if (d > distance[i])
                 {
-                    var j = i + offsets[n];
-                    if (open[j] == 0)
+                    continue;
+                }
+
+                // The voxel's current owner: when a voxel was queued again for a smaller owner at the same distance,
+                // an earlier entry not yet read already relaxes with that owner and the later one changes nothing.
+                var o = owner[i];
+                if (border[i] == 0)
+                {
+                    for (var n = 0; n < offsets.Length; n++)
+                    {
+                        var j = i + offsets[n];
+                        var nd = d + steps[n];
+                        var dj = distance[j];
+                        if (nd > dj || nd > cap || (nd == dj && o >= owner[j]))
+                        {
+                            continue;
+                        }
+
+                        distance[j] = nd;
+                        owner[j] = o;
+                        queue.Push(j, nd, b);
+                    }
+
+                    continue;
+                }
+
+                foreach (var nb in neighbours)
+                {
+                    if (!NeighbourInside(g, i, nb))
                     {
                         continue;
                     }
 
-                    var nd = d + steps[n];
-                    if (nd <= maxMm && nd < distance[j])
+                    var j = i + nb.Offset;
+                    var nd = d + nb.Step;
+                    var dj = distance[j];
+                    if (nd > dj || nd > cap || (nd == dj && o >= owner[j]))
                     {
-                        distance[j] = nd;
-                        owner[j] = label;
-                        queue.Enqueue(j, nd);
+                        continue;
                     }
-                }
 
-                continue;
-            }
-
-            foreach (var nb in _neighbours)
-            {
-                if (!NeighbourInside(i, nb))
-                {
-                    continue;
-                }
-
-                var j = i + nb.Offset;
-                if (open[j] == 0)
-                {
-                    continue;
-                }
-
-                var nd = d + nb.Step;
-                if (nd <= maxMm && nd < distance[j])
-                {
                     distance[j] = nd;
-                    owner[j] = label;
-                    queue.Enqueue(j, nd);
+                    owner[j] = o;
+                    queue.Push(j, nd, b);
                 }
             }
         }
 
-        for (var i = 0; i < _g.Count; i++)
+        // Labelled voxels own nothing; only the seeds keep distance 0, padding and the other labelled voxels are +∞.
+        for (var i = 0; i < count; i++)
         {
-            if (_labels[i] != 0)
+            if (labels[i] != 0)
             {
                 owner[i] = 0;
+                if (lowest[i] != 0)
+                {
+                    distance[i] = float.PositiveInfinity;
+                }
+            }
+            else if (float.IsNaN(rho[i]))
+            {
+                distance[i] = float.PositiveInfinity;
             }
         }
 
@@ -613,12 +662,14 @@ internal sealed class RegionAnalyzer
         return [.. voxels];
     }
 
-    private bool Inside(int x, int y, int z) => x >= 0 && y >= 0 && z >= 0 && x < _g.SizeX && y < _g.SizeY && z < _g.SizeZ;
+    private static bool Inside(VolumeGeometry g, int x, int y, int z) => x >= 0 && y >= 0 && z >= 0 && x < g.SizeX && y < g.SizeY && z < g.SizeZ;
 
-    private bool NeighbourInside(int i, Neighbour nb)
+    private bool NeighbourInside(int i, Neighbour nb) => NeighbourInside(_g, i, nb);
+
+    private static bool NeighbourInside(VolumeGeometry g, int i, Neighbour nb)
     {
-        var (x, y, z) = Coordinates(i);
-        return Inside(x + nb.Dx, y + nb.Dy, z + nb.Dz);
+        var (x, y, z) = Coordinates(g, i);
+        return Inside(g, x + nb.Dx, y + nb.Dy, z + nb.Dz);
     }
 
     /// <summary>1 for voxels on a face of the grid (some neighbour is outside), else 0: interior voxels skip the bounds checks.</summary>
@@ -643,8 +694,8 @@ internal sealed class RegionAnalyzer
     }
 
     /// <summary>The neighbour offsets and steps as two arrays, in <see cref="_neighbours"/>' order, for the interior loops.</summary>
-    private (int[] Offsets, float[] Steps) NeighbourSteps() =>
-        ([.. _neighbours.Select(nb => nb.Offset)], [.. _neighbours.Select(nb => nb.Step)]);
+    private static (int[] Offsets, float[] Steps) NeighbourSteps(Neighbour[] neighbours) =>
+        ([.. neighbours.Select(nb => nb.Offset)], [.. neighbours.Select(nb => nb.Step)]);
 
     /// <summary>
     /// The smallest (or largest) value of each voxel's 3 × 3 × 3 neighbourhood inside the grid, itself included: three
@@ -786,12 +837,14 @@ internal sealed class RegionAnalyzer
         return (crop, d, l);
     }
 
-    private (int X, int Y, int Z) Coordinates(int i)
+    private (int X, int Y, int Z) Coordinates(int i) => Coordinates(_g, i);
+
+    private static (int X, int Y, int Z) Coordinates(VolumeGeometry g, int i)
     {
-        var plane = _g.SizeX * _g.SizeY;
+        var plane = g.SizeX * g.SizeY;
         var z = i / plane;
         var rest = i - (z * plane);
-        return (rest % _g.SizeX, rest / _g.SizeX, z);
+        return (rest % g.SizeX, rest / g.SizeX, z);
     }
 
     private Vec3 PositionOf(int i)
@@ -912,102 +965,17 @@ internal sealed class RegionAnalyzer
     private static double Sq(double x) => x * x;
 
     /// <summary>
-    /// A min-priority queue of voxels: the same quaternary heap and sift rules as the BCL's
-    /// <see cref="PriorityQueue{TElement, TPriority}"/> (so ties leave in the same order and the results are unchanged),
-    /// compiled fully optimised from the first call: a generic BCL instantiation starts as unoptimised code, and in a
-    /// busy service its promotion can be postponed for several requests.
+    /// Voxels with a tentative depth or distance in buckets of <c>width</c> mm, never placed in a bucket before the one
+    /// being read (so a rounding at a bucket edge cannot lose an entry).
     /// </summary>
-    private sealed class VoxelQueue
-    {
-        private (int Voxel, float Priority)[] _nodes = new (int, float)[1024];
-        private int _size;
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public void Enqueue(int voxel, float priority)
-        {
-            if (_size == _nodes.Length)
-            {
-                Array.Resize(ref _nodes, _nodes.Length * 2);
-            }
-
-            var index = _size++;
-            var nodes = _nodes;
-            while (index > 0)
-            {
-                var parent = (index - 1) >> 2;
-                if (priority < nodes[parent].Priority)
-                {
-                    nodes[index] = nodes[parent];
-                    index = parent;
-                }
-                else
-                {
-                    break;
-                }
-            }
-
-            nodes[index] = (voxel, priority);
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-        public bool TryDequeue(out int voxel, out float priority)
-        {
-            if (_size == 0)
-            {
-                (voxel, priority) = (0, 0);
-                return false;
-            }
-
-            var nodes = _nodes;
-            (voxel, priority) = nodes[0];
-            var last = --_size;
-            if (last > 0)
-            {
-                var node = nodes[last];
-                var index = 0;
-                int child;
-                while ((child = (index << 2) + 1) < last)
-                {
-                    var min = nodes[child];
-                    var minIndex = child;
-                    var end = Math.Min(child + 4, last);
-                    while (++child < end)
-                    {
-                        if (nodes[child].Priority < min.Priority)
-                        {
-                            min = nodes[child];
-                            minIndex = child;
-                        }
-                    }
-
-                    if (node.Priority <= min.Priority)
-                    {
-                        break;
-                    }
-
-                    nodes[index] = min;
-                    index = minIndex;
-                }
-
-                nodes[index] = node;
-            }
-
-            return true;
-        }
-    }
-
-    /// <summary>
-    /// Voxels with a tentative depth in buckets of <c>width</c> mm, never placed in a bucket before the one being
-    /// read (so a rounding at a bucket edge cannot lose an entry).
-    /// </summary>
-    private sealed class DepthBuckets
+    private sealed class VoxelBuckets
     {
         private readonly int[][] _voxels;
         private readonly float[][] _depths;
         private readonly int[] _counts;
         private readonly float _width;
 
-        public DepthBuckets(int buckets, float width)
+        public VoxelBuckets(int buckets, float width)
         {
             _voxels = new int[buckets][];
             _depths = new float[buckets][];
