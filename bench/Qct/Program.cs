@@ -89,6 +89,7 @@ try
     var clientCpu = new List<double>();
     var serviceFaults = new List<double>();
     AnalyzeSeriesResponse? lastResponse = null;
+    var readBuffer = Array.Empty<byte>();
     for (var run = 0; run < runs + warmups; run++)
     {
         var serviceCpuBefore = ServiceCpuSeconds(service);
@@ -105,11 +106,24 @@ try
                 await call.RequestStream.WriteAsync(new AnalyzeSeriesRequest { Header = new AnalyzeSeriesHeader() });
                 foreach (var (path, kind) in files)
                 {
-                    // Each chunk wraps the file's own bytes (no copy); at most 1 MiB per chunk (the protocol's limit).
-                    var content = await File.ReadAllBytesAsync(path);
-                    for (var offset = 0; offset < content.Length; offset += ChunkBytes)
+                    // Each file is read into one buffer reused for every file (a write has serialised the message when it
+                    // completes), and each chunk wraps a part of it without a copy; at most 1 MiB per chunk (the protocol's limit).
+                    using var handle = File.OpenHandle(path);
+                    var length = (int)RandomAccess.GetLength(handle);
+                    if (readBuffer.Length < length)
                     {
-                        var bytesOfChunk = UnsafeByteOperations.UnsafeWrap(content.AsMemory(offset, Math.Min(ChunkBytes, content.Length - offset)));
+                        readBuffer = GC.AllocateUninitializedArray<byte>(length);
+                    }
+
+                    for (var read = 0; read < length;)
+                    {
+                        var n = RandomAccess.Read(handle, readBuffer.AsSpan(read, length - read), read);
+                        read += n > 0 ? n : throw new EndOfStreamException(path);
+                    }
+
+                    for (var offset = 0; offset < length; offset += ChunkBytes)
+                    {
+                        var bytesOfChunk = UnsafeByteOperations.UnsafeWrap(readBuffer.AsMemory(offset, Math.Min(ChunkBytes, length - offset)));
                         await call.RequestStream.WriteAsync(new AnalyzeSeriesRequest { Chunk = new FileChunk { FileId = kind + "/" + Path.GetFileName(path), Kind = kind, Data = bytesOfChunk } });
                     }
                 }
