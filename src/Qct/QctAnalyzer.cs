@@ -59,9 +59,23 @@ public static class QctAnalyzer
         ArgumentNullException.ThrowIfNull(ctFiles);
         ArgumentNullException.ThrowIfNull(labelFiles);
         options ??= new QctOptions();
-        var warnings = new List<QctWarning>();
         var t = System.Diagnostics.Stopwatch.GetTimestamp();
-        var ct = CtSeriesLoader.LoadCt(ctFiles);
+        // The HU and label volumes are in reused arrays (VolumeBuffers), handed back when the analysis ends: nothing
+        // after it refers to them (the region analyser works on its own crop).
+        var ct = CtSeriesLoader.LoadCtPooled(ctFiles);
+        try
+        {
+            return Analyze(ct, labelFiles, options, t);
+        }
+        finally
+        {
+            VolumeBuffers.Return(ct.Volume.Values);
+        }
+    }
+
+    private static QctResult Analyze(CtSeries ct, IReadOnlyList<DicomFile> labelFiles, QctOptions options, long t)
+    {
+        var warnings = new List<QctWarning>();
         QctTiming.Mark("load-ct", ref t);
         if (ct.Info.LossyCompressed)
         {
@@ -84,7 +98,14 @@ public static class QctAnalyzer
             var tl = System.Diagnostics.Stopwatch.GetTimestamp();
             var labels = LoadAlignedLabels(ct, labelFiles, labelWarnings);
             QctTiming.Mark("load-labels", ref tl);
-            return RegionAnalyzer.ForHu(ct.Volume.Geometry, ct.Volume.Values, labels, options.CorticalThresholdMgPerCm3);
+            try
+            {
+                return RegionAnalyzer.ForHu(ct.Volume.Geometry, ct.Volume.Values, labels, options.CorticalThresholdMgPerCm3);
+            }
+            finally
+            {
+                VolumeBuffers.Return(labels);
+            }
         });
         CalibrationFit calibration;
         try

@@ -29,15 +29,21 @@ public static class CtSeriesLoader
     /// <exception cref="QctInputException">A series rule is broken.</exception>
     public static CtSeries LoadCt(IEnumerable<DicomFile> files) => Load(files, requireCt: true);
 
+    /// <summary>
+    /// As <see cref="LoadCt"/>, the values in an array from <see cref="VolumeBuffers"/>: the caller hands it back with
+    /// <see cref="VolumeBuffers.Return{T}"/> when nothing uses the volume any more.
+    /// </summary>
+    internal static CtSeries LoadCtPooled(IEnumerable<DicomFile> files) => Load(files, requireCt: true, VolumeBuffers.Rent<float>);
+
     /// <summary>Loads a label series (any single-frame grayscale image; values are rescaled stored values).</summary>
     /// <exception cref="QctInputException">A series rule is broken.</exception>
     public static CtSeries LoadLabels(IEnumerable<DicomFile> files) => Load(files, requireCt: false);
 
-    private static CtSeries Load(IEnumerable<DicomFile> files, bool requireCt)
+    private static CtSeries Load(IEnumerable<DicomFile> files, bool requireCt, Func<int, float[]>? allocate = null)
     {
         var (info, geometry, slices) = Prepare(files, requireCt);
         // Every voxel is written below: no need to zero the array first.
-        var values = GC.AllocateUninitializedArray<float>(geometry.Count);
+        var values = allocate?.Invoke(geometry.Count) ?? GC.AllocateUninitializedArray<float>(geometry.Count);
         var frame = geometry.SizeX * geometry.SizeY;
         Parallel.For(0, slices.Count, k => slices[k].Pixels.CopyRescaledValues(0, values.AsSpan(k * frame, frame)));
         return new CtSeries(info, new CtVolume(geometry, values));
@@ -47,15 +53,19 @@ public static class CtSeriesLoader
     /// Loads a label series straight to bytes: each voxel is its rescaled value rounded to the nearest integer
     /// (padding → 0), which must lie in 0–255. <paramref name="check"/> sees the series geometry before any pixel is decoded.
     /// </summary>
+    /// <remarks>The labels are in an array from <see cref="VolumeBuffers"/>: the caller hands it back.</remarks>
     /// <exception cref="QctInputException">A series rule is broken, or a label value is outside 0–255.</exception>
     internal static (CtSeriesInfo Info, VolumeGeometry Geometry, byte[] Labels) LoadLabelBytes(IEnumerable<DicomFile> files, Action<CtSeriesInfo, VolumeGeometry> check)
     {
         var (info, geometry, slices) = Prepare(files, requireCt: false);
         check(info, geometry);
-        var labels = new byte[geometry.Count];
+        // Every voxel is written below (or the label series is refused).
+        var labels = VolumeBuffers.Rent<byte>(geometry.Count);
         var frame = geometry.SizeX * geometry.SizeY;
         var bad = new float[slices.Count];
-        Parallel.For(0, slices.Count, () => new float[frame], (k, _, buffer) =>
+        // A slice whose stored values are the labels is copied as bytes; any other is rescaled through a float buffer
+        // (one per worker, made when first needed).
+        Parallel.For(0, slices.Count, () => (float[]?)null, (k, _, buffer) =>
         {
             var target = labels.AsSpan(k * frame, frame);
             if (slices[k].Pixels.TryCopyByteValues(0, target))
@@ -63,6 +73,7 @@ public static class CtSeriesLoader
                 return buffer;
             }
 
+            buffer ??= new float[frame];
             slices[k].Pixels.CopyRescaledValues(0, buffer);
             for (var i = 0; i < frame; i++)
             {
@@ -82,6 +93,7 @@ public static class CtSeriesLoader
         {
             if (v != 0)
             {
+                VolumeBuffers.Return(labels);
                 throw new QctInputException($"Label value {v} is outside 0–255.") { Code = "labels-invalid" };
             }
         }
