@@ -994,20 +994,27 @@ internal sealed class RegionAnalyzer
 
         public (int Voxel, float Depth) At(int bucket, int entry) => (_voxels[bucket][entry], _depths[bucket][entry]);
 
-        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        // Inlined into the propagation loops (the growth is out of line).
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Push(int voxel, float depth, int current)
         {
             var b = Math.Clamp((int)(depth / _width), current, _counts.Length - 1);
             var n = _counts[b];
             if (n == _voxels[b].Length)
             {
-                Array.Resize(ref _voxels[b], n * 2);
-                Array.Resize(ref _depths[b], n * 2);
+                Grow(b);
             }
 
             _voxels[b][n] = voxel;
             _depths[b][n] = depth;
             _counts[b] = n + 1;
+        }
+
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void Grow(int b)
+        {
+            Array.Resize(ref _voxels[b], _voxels[b].Length * 2);
+            Array.Resize(ref _depths[b], _depths[b].Length * 2);
         }
     }
 

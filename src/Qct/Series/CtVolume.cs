@@ -21,6 +21,7 @@ public sealed class VolumeGeometry
         SpacingX = spacingX;
         SpacingY = spacingY;
         SpacingZ = spacingZ;
+        Count = sizeX * sizeY * sizeZ;
     }
 
     /// <summary>Columns.</summary>
@@ -53,8 +54,8 @@ public sealed class VolumeGeometry
     /// <summary>Slice spacing from the sorted positions, mm.</summary>
     public double SpacingZ { get; }
 
-    /// <summary>Number of voxels.</summary>
-    public int Count => SizeX * SizeY * SizeZ;
+    /// <summary>Number of voxels (stored: hot loops test it every iteration).</summary>
+    public int Count { get; }
 
     /// <summary>Voxel volume in cm³.</summary>
     public double VoxelVolumeCm3 => SpacingX * SpacingY * SpacingZ / 1000.0;
