@@ -14,7 +14,7 @@ namespace HomaBone.Gateway.Services;
 /// the series is analysed by the managed DICOM reader and QCT library, and optionally stored as a new
 /// revision of a participant's QCT record.
 /// </summary>
-internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
+internal sealed class QctApi(IGrainFactory grains) : QctServiceBinding.QctServiceBase
 {
     /// <summary>Largest accepted upload (all files together).</summary>
     public const long MaxUploadBytes = 1L << 30;
@@ -24,9 +24,22 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
 
     public override async Task<AnalyzeSeriesResponse> AnalyzeSeries(IAsyncStreamReader<AnalyzeSeriesRequest> requestStream, ServerCallContext context)
     {
+        var order = new List<UploadedFile>();
+        try
+        {
+            return await AnalyzeUploadAsync(requestStream, context, order);
+        }
+        finally
+        {
+            // The analysis has ended (or never started): nothing refers to the files' bytes any more.
+            order.ForEach(f => f.ReturnBuffer());
+        }
+    }
+
+    private async Task<AnalyzeSeriesResponse> AnalyzeUploadAsync(IAsyncStreamReader<AnalyzeSeriesRequest> requestStream, ServerCallContext context, List<UploadedFile> order)
+    {
         AnalyzeSeriesHeader? header = null;
         var files = new Dictionary<string, UploadedFile>(StringComparer.Ordinal);
-        var order = new List<UploadedFile>();
         UploadedFile? previous = null;
         long total = 0;
         var readOptions = DicomReadOptions.Default;
@@ -198,13 +211,15 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
     };
 
     /// <summary>
-    /// One uploaded file. A file sent as a single chunk keeps the chunk's own array (protobuf gives every bytes field
-    /// its own array), so nothing is copied; chunks of a larger file are appended to a buffer that grows by doubling.
+    /// One uploaded file. A file sent as a single chunk keeps the chunk's own buffer (a reused one from
+    /// <see cref="UploadBuffers"/>, see <see cref="QctServiceBinding"/>), so nothing is copied; chunks of a larger file
+    /// are appended to a buffer that grows by doubling (each chunk's buffer then goes back at once).
     /// </summary>
     private sealed class UploadedFile(SeriesFileKind kind)
     {
         private byte[] _data = [];
         private int _length;
+        private bool _adopted;
         private DicomFile? _parsed;
         private int _parsedLength = -1;
 
@@ -213,22 +228,28 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
         public void Append(ByteString data)
         {
             var memory = data.Memory;
-            if (_length == 0 && MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length)
+            if (_length == 0 && MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0)
             {
-                _data = segment.Array;
+                _data = segment.Array!;
                 _length = segment.Count;
+                _adopted = true;
                 return;
             }
 
-            if (_length + memory.Length > _data.Length)
+            if (_length + memory.Length > _data.Length || _adopted)
             {
                 var grown = new byte[Math.Max(_length + memory.Length, (int)Math.Min(2L * _length, Array.MaxLength))];
                 _data.AsSpan(0, _length).CopyTo(grown);
+                ReturnBuffer();
                 _data = grown;
             }
 
             memory.Span.CopyTo(_data.AsSpan(_length));
             _length += memory.Length;
+            if (MemoryMarshal.TryGetArray(memory, out var copied))
+            {
+                UploadBuffers.Return(copied.Array);
+            }
         }
 
         /// <summary>Parses what has arrived so far; a failure is left for <see cref="Parse"/> to report.</summary>
@@ -241,7 +262,7 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
 
             try
             {
-                _parsed = DicomFile.Open(Bytes(), options);
+                _parsed = DicomFile.Open(_data, _length, options);
                 _parsedLength = _length;
             }
             catch (Exception ex) when (ex is DicomException)
@@ -254,21 +275,22 @@ internal sealed class QctApi(IGrainFactory grains) : QctService.QctServiceBase
         {
             if (_parsed is null || _parsedLength != _length)
             {
-                _parsed = DicomFile.Open(Bytes(), options);
+                _parsed = DicomFile.Open(_data, _length, options);
                 _parsedLength = _length;
             }
 
             return _parsed;
         }
 
-        private byte[] Bytes()
+        /// <summary>Hands an adopted chunk buffer back to <see cref="UploadBuffers"/>; the file is not read afterwards.</summary>
+        public void ReturnBuffer()
         {
-            if (_length != _data.Length)
+            if (_adopted)
             {
-                _data = _data.AsSpan(0, _length).ToArray();
+                _adopted = false;
+                _parsed = null;
+                UploadBuffers.Return(_data);
             }
-
-            return _data;
         }
     }
 }

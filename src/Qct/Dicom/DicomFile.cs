@@ -74,18 +74,32 @@ public sealed class DicomFile
     public static DicomFile Open(byte[] bytes, DicomReadOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(bytes);
+        return Open(bytes, bytes.Length, options);
+    }
+
+    /// <summary>
+    /// Reads a file held in the first <paramref name="length"/> bytes of <paramref name="bytes"/> (a reused upload
+    /// buffer); the rest is never read. The returned values may share <paramref name="bytes"/>.
+    /// </summary>
+    /// <exception cref="DicomFormatException">Malformed or above the limits of <paramref name="options"/>.</exception>
+    /// <exception cref="DicomUnsupportedTransferSyntaxException">Encapsulated (compressed) pixel data.</exception>
+    public static DicomFile Open(byte[] bytes, int length, DicomReadOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(bytes);
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, bytes.Length);
         options ??= DicomReadOptions.Default;
-        if (bytes.Length > options.MaxTotalSize)
+        if (length > options.MaxTotalSize)
         {
-            throw new DicomFormatException($"Data is {bytes.Length} bytes, above MaxTotalSize {options.MaxTotalSize}.");
+            throw new DicomFormatException($"Data is {length} bytes, above MaxTotalSize {options.MaxTotalSize}.");
         }
 
-        var hasPreamble = bytes.Length >= 132 && bytes[128] == 'D' && bytes[129] == 'I' && bytes[130] == 'C' && bytes[131] == 'M';
+        var hasPreamble = length >= 132 && bytes[128] == 'D' && bytes[129] == 'I' && bytes[130] == 'C' && bytes[131] == 'M';
         var start = hasPreamble ? 132 : 0;
-        var parser = new DicomParser(bytes, start, options);
+        var parser = new DicomParser(bytes, start, length, options);
         DicomDataset meta;
         DicomTransferSyntax syntax;
-        if (LooksLikeMetaGroup(bytes, start))
+        if (LooksLikeMetaGroup(bytes, start, length))
         {
             meta = parser.ReadMetaGroup();
             if (!meta.TryGetSingleValue<string>(DicomTag.TransferSyntaxUID, out var uid) || uid.Length == 0)
@@ -102,7 +116,7 @@ public sealed class DicomFile
         else
         {
             meta = new DicomDataset();
-            syntax = GuessBareSyntax(bytes);
+            syntax = GuessBareSyntax(bytes.AsSpan(0, length));
         }
 
         if (syntax.IsEncapsulated)
@@ -113,7 +127,7 @@ public sealed class DicomFile
         DicomDataset dataset;
         if (syntax.IsDeflated)
         {
-            var inflated = DicomParser.Inflate(bytes.AsSpan(parser.Position), options.MaxTotalSize);
+            var inflated = DicomParser.Inflate(bytes.AsSpan(parser.Position, length - parser.Position), options.MaxTotalSize);
             dataset = new DicomParser(inflated, 0, options).ReadDataset(explicitVR: true, bigEndian: false, null);
         }
         else
@@ -124,8 +138,8 @@ public sealed class DicomFile
         return new DicomFile(meta, dataset, syntax, hasPreamble);
     }
 
-    private static bool LooksLikeMetaGroup(byte[] bytes, int start) =>
-        bytes.Length - start >= 6
+    private static bool LooksLikeMetaGroup(byte[] bytes, int start, int length) =>
+        length - start >= 6
         && BinaryPrimitives.ReadUInt16LittleEndian(bytes.AsSpan(start)) == 0x0002
         && DicomVR.TryParse(bytes[start + 4], bytes[start + 5], out _);
 
@@ -133,7 +147,7 @@ public sealed class DicomFile
     /// A bare data set carries no transfer syntax: explicit VR is recognised by a valid VR after the first tag,
     /// big endian by a plausible group only when read big-endian; otherwise the DICOM default, implicit VR LE.
     /// </summary>
-    private static DicomTransferSyntax GuessBareSyntax(byte[] bytes)
+    private static DicomTransferSyntax GuessBareSyntax(ReadOnlySpan<byte> bytes)
     {
         if (bytes.Length < 8)
         {

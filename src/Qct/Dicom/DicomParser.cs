@@ -17,6 +17,7 @@ internal sealed class DicomParser
     private const int HardNestingLimit = 256;
 
     private readonly byte[] _buffer;
+    private readonly int _length;
     private readonly DicomReadOptions _options;
     private int _position;
     private bool _bigEndian;
@@ -24,8 +25,16 @@ internal sealed class DicomParser
     private int _elementCount;
 
     public DicomParser(byte[] buffer, int start, DicomReadOptions options)
+        : this(buffer, start, buffer.Length, options)
     {
+    }
+
+    /// <summary>Reads <paramref name="buffer"/>[<paramref name="start"/>..<paramref name="length"/>); bytes beyond are never read.</summary>
+    public DicomParser(byte[] buffer, int start, int length, DicomReadOptions options)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, buffer.Length);
         _buffer = buffer;
+        _length = length;
         _position = start;
         _options = options;
     }
@@ -38,10 +47,10 @@ internal sealed class DicomParser
         _explicitVR = true;
         _bigEndian = false;
         var meta = new DicomDataset(Encoding.ASCII);
-        while (_buffer.Length - _position >= 6
+        while (_length - _position >= 6
             && BinaryPrimitives.ReadUInt16LittleEndian(_buffer.AsSpan(_position)) == 0x0002)
         {
-            var element = ReadElement(_buffer.Length, depth: 0, meta.TextEncoding, out _);
+            var element = ReadElement(_length, depth: 0, meta.TextEncoding, out _);
             meta.Add(element);
         }
 
@@ -53,7 +62,7 @@ internal sealed class DicomParser
     {
         _explicitVR = explicitVR;
         _bigEndian = bigEndian;
-        return ReadItems(_buffer.Length, depth: 0, untilItemDelimiter: false, encoding);
+        return ReadItems(_length, depth: 0, untilItemDelimiter: false, encoding);
     }
 
     private DicomDataset ReadItems(int end, int depth, bool untilItemDelimiter, Encoding? encoding)

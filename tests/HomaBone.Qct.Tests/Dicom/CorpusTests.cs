@@ -28,14 +28,45 @@ public sealed class CorpusTests(CorpusFixture corpus, ITestOutputHelper output)
     }
 
     [Fact]
-    public void Open_EveryUncompressedFile_TagsEqualPydicom()
+    public void Open_EveryUncompressedFile_TagsEqualPydicom() => TagsEqualPydicom(p => DicomFile.Open(p));
+
+    /// <summary>
+    /// A file at the start of a larger buffer (a reused upload buffer: here followed by 4 KiB of another file's bytes
+    /// and noise) reads exactly as the file alone: the bytes beyond its length are never read.
+    /// </summary>
+    [Fact]
+    public void Open_AFileAtTheStartOfALargerBuffer_TagsAndPixelsEqualPydicom()
+    {
+        var random = new Random(6);
+        var other = File.ReadAllBytes(corpus.PathOf(corpus.Files.First()));
+        DicomFile OpenInBuffer(string path)
+        {
+            var bytes = File.ReadAllBytes(path);
+            var buffer = new byte[bytes.Length + 4096];
+            bytes.CopyTo(buffer, 0);
+            random.NextBytes(buffer.AsSpan(bytes.Length));
+            other.AsSpan(0, Math.Min(other.Length, 2048)).CopyTo(buffer.AsSpan(bytes.Length));
+            return DicomFile.Open(buffer, bytes.Length);
+        }
+
+        TagsEqualPydicom(OpenInBuffer);
+        foreach (var entry in corpus.Files)
+        {
+            var stored = DicomPixelData.Create(OpenInBuffer(corpus.PathOf(entry)).Dataset).GetStoredValues(0);
+            Assert.Equal(ReadArray<int>(corpus.PathOf(entry) + ".stored"), stored);
+        }
+
+        Assert.Throws<ArgumentOutOfRangeException>(() => DicomFile.Open(other, other.Length + 1));
+    }
+
+    private void TagsEqualPydicom(Func<string, DicomFile> open)
     {
         var failures = new List<string>();
         var compared = 0;
         foreach (var entry in corpus.Files)
         {
             var name = entry.GetProperty("file").GetString();
-            var file = DicomFile.Open(corpus.PathOf(entry));
+            var file = open(corpus.PathOf(entry));
             var ts = entry.GetProperty("ts").GetString();
             if (!string.IsNullOrEmpty(ts) && ts != file.TransferSyntax.Uid)
             {
