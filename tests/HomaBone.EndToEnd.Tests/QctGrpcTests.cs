@@ -15,6 +15,27 @@ public sealed class QctGrpcTests(ServiceFixture fixture) : IClassFixture<Service
 {
     private readonly QctService.QctServiceClient _qct = new(fixture.Service.CreateChannel());
 
+    /// <summary>QctService is bound by the gateway's own binding (its request reader): reflection still describes it.</summary>
+    [Fact]
+    public async Task Reflection_ListsQctService_AndResolvesItsProtoFile()
+    {
+        var reflection = new Grpc.Reflection.V1Alpha.ServerReflection.ServerReflectionClient(fixture.Service.CreateChannel());
+        using var call = reflection.ServerReflectionInfo();
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { ListServices = string.Empty });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var services = call.ResponseStream.Current.ListServicesResponse.Service.Select(s => s.Name).ToList();
+        Assert.Contains("homabone.v1.QctService", services);
+        Assert.Contains("homabone.v1.ParticipantService", services);
+
+        await call.RequestStream.WriteAsync(new Grpc.Reflection.V1Alpha.ServerReflectionRequest { FileContainingSymbol = "homabone.v1.QctService" });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        var files = call.ResponseStream.Current.FileDescriptorResponse.FileDescriptorProto
+            .Select(b => Google.Protobuf.Reflection.FileDescriptorProto.Parser.ParseFrom(b)).ToList();
+        var qct = Assert.Single(files, f => f.Name == "homabone/v1/qct.proto");
+        Assert.Contains(qct.Service.Single(s => s.Name == "QctService").Method, m => m.Name == "AnalyzeSeries" && m.ClientStreaming);
+        await call.RequestStream.CompleteAsync();
+    }
+
     [Fact]
     public async Task AnalyzeSeries_PhantomInChunks_EqualsLibraryAndAttachesToParticipant()
     {
