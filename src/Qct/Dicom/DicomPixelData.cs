@@ -181,24 +181,13 @@ public sealed class DicomPixelData
             var hi = new Vector<int>(padHi);
             var replacement = new Vector<float>(paddingReplacement);
             var width = Vector<int>.Count;
+            var target = MemoryMarshal.Cast<float, Vector<float>>(destination);
             for (; i <= count - Vector<ushort>.Count; i += Vector<ushort>.Count)
             {
                 Vector.Widen(new Vector<ushort>(raw.Slice(i, Vector<ushort>.Count)), out var a, out var b);
-                Store(Vector.AsVectorInt32(a), destination.Slice(i, width));
-                Store(Vector.AsVectorInt32(b), destination.Slice(i + width, width));
-            }
-
-            void Store(Vector<int> stored, Span<float> target)
-            {
-                stored = signed ? Vector.ShiftRightArithmetic(Vector.ShiftLeft(stored, shift), shift) : stored & mask;
-                var value = (Vector.ConvertToSingle(stored) * slope) + intercept;
-                if (padded)
-                {
-                    var isPad = Vector.GreaterThanOrEqual(stored, lo) & Vector.LessThanOrEqual(stored, hi);
-                    value = Vector.ConditionalSelect(Vector.AsVectorSingle(isPad), replacement, value);
-                }
-
-                value.CopyTo(target);
+                var v = i / width;
+                target[v] = Rescale(Vector.AsVectorInt32(a), signed, shift, mask, slope, intercept, padded, lo, hi, replacement);
+                target[v + 1] = Rescale(Vector.AsVectorInt32(b), signed, shift, mask, slope, intercept, padded, lo, hi, replacement);
             }
         }
 
@@ -209,6 +198,21 @@ public sealed class DicomPixelData
                 ? paddingReplacement
                 : (float)((stored * RescaleSlope) + RescaleIntercept);
         }
+    }
+
+    /// <summary>Stored values (masked or sign-extended to Bits Stored) to rescaled floats, padding replaced.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Rescale(Vector<int> stored, bool signed, int shift, Vector<int> mask, Vector<float> slope, Vector<float> intercept, bool padded, Vector<int> lo, Vector<int> hi, Vector<float> replacement)
+    {
+        stored = signed ? Vector.ShiftRightArithmetic(Vector.ShiftLeft(stored, shift), shift) : stored & mask;
+        var value = (Vector.ConvertToSingle(stored) * slope) + intercept;
+        if (padded)
+        {
+            var isPad = Vector.GreaterThanOrEqual(stored, lo) & Vector.LessThanOrEqual(stored, hi);
+            value = Vector.ConditionalSelect(Vector.AsVectorSingle(isPad), replacement, value);
+        }
+
+        return value;
     }
 
     /// <summary>
