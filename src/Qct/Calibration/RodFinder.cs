@@ -199,12 +199,17 @@ public static class RodFinder
         var d = rod.Center - g.Origin;
         var ci = d.Dot(g.RowDirection) / g.SpacingX;
         var cj = d.Dot(g.ColumnDirection) / g.SpacingY;
+        // Only the rod's bounding box (widened by a pixel against rounding) can pass the radius test below, so only it
+        // is scanned: the same voxels summed in the same order (j, i, k) as over the whole plane.
+        var (i0, i1) = Span(ci, inner / g.SpacingX, g.SizeX);
+        var (j0, j1) = Span(cj, inner / g.SpacingY, g.SizeY);
+        var values = hu.Values;
         double sum = 0;
         var n = 0;
         var plane = g.SizeX * g.SizeY;
-        for (var j = 0; j < g.SizeY; j++)
+        for (var j = j0; j <= j1; j++)
         {
-            for (var i = 0; i < g.SizeX; i++)
+            for (var i = i0; i <= i1; i++)
             {
                 if (Sq((i - ci) * g.SpacingX) + Sq((j - cj) * g.SpacingY) > inner * inner)
                 {
@@ -213,7 +218,7 @@ public static class RodFinder
 
                 for (var k = 0; k < g.SizeZ; k++)
                 {
-                    var v = hu.Values[i + (j * g.SizeX) + (k * plane)];
+                    var v = values[i + (j * g.SizeX) + (k * plane)];
                     if (!float.IsNaN(v))
                     {
                         sum += v;
@@ -229,6 +234,22 @@ public static class RodFinder
         }
 
         return (sum / n, n);
+
+        // Indices within `halfWidth` pixels of `center`, widened by a pixel (and by far more than any rounding), clamped to
+        // [0, size − 1] (empty when outside); the whole range when not finite (the radius test then passes everywhere or
+        // nowhere, as over the whole plane).
+        static (int From, int To) Span(double center, double halfWidth, int size)
+        {
+            var pad = 1 + (1e-6 * (Math.Abs(center) + Math.Abs(halfWidth)));
+            var lo = center - Math.Abs(halfWidth) - pad;
+            var hi = center + Math.Abs(halfWidth) + pad;
+            if (!double.IsFinite(lo) || !double.IsFinite(hi))
+            {
+                return (0, size - 1);
+            }
+
+            return ((int)Math.Clamp(Math.Floor(lo), 0, size), (int)Math.Clamp(Math.Ceiling(hi), -1, size - 1));
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
