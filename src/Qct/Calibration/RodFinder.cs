@@ -179,8 +179,11 @@ public static class RodFinder
     /// values): per pixel, the sums Σv and Σv² in double, slice by slice, and M = Σv/n, S = √max(0, (Σv² − (Σv)²/n)/(n − 1)).
     /// </summary>
     /// <remarks>
-    /// Blocks of pixels in parallel (slice-major within a block: contiguous reads), each pixel's result independent of
-    /// the partition; the pixels after the last whole vector of a block are summed one by one.
+    /// Blocks of pixels in parallel, each pixel's result independent of the partition. Within a block, when every value
+    /// is an integer with slices·v² &lt; 2³² (CT values usually are: stored integers with a unit rescale slope, |v| up to
+    /// 6500 for 101 slices), the sums are taken in 32-bit integers, where they are exact, four slices at a time; the
+    /// double sums of the same values are exact too (integers below 2³²), so both give the same bits. Other blocks,
+    /// and the pixels after the last whole vector, are summed in double slice by slice.
     /// </remarks>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static (double[] Mean, double[] Std) MeanAndStd(CtVolume hu)
@@ -197,7 +200,7 @@ public static class RodFinder
             var from = b * Block;
             var length = Math.Min(plane, from + Block) - from;
             var vectorLength = Vector.IsHardwareAccelerated ? length - (length % Vector<float>.Count) : 0;
-            if (vectorLength > 0)
+            if (vectorLength > 0 && !IntegerSums(values, plane, slices, from, vectorLength, mean, std))
             {
                 VectorSums(values, plane, slices, from, vectorLength, mean, std);
             }
@@ -221,6 +224,91 @@ public static class RodFinder
             }
         });
         return (mean, std);
+    }
+
+    /// <summary>
+    /// Σv, Σv² and the count of a block's pixels in integers; false (nothing written) when a value other than NaN is not
+    /// an integer, or too large for the sums to stay exact.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool IntegerSums(float[] values, int plane, int slices, int from, int length, double[] mean, double[] std)
+    {
+        // |v| ≤ limit keeps Σv² ≤ slices·limit² < 2³² (read as unsigned) and |Σv| ≤ slices·limit < 2³¹.
+        var limit = (ulong)Math.Sqrt(uint.MaxValue / (double)slices);
+        while (limit > 0 && (((ulong)slices * limit * limit) > uint.MaxValue || ((ulong)slices * limit) > int.MaxValue))
+        {
+            limit--;
+        }
+
+        Span<int> sums = stackalloc int[length];
+        Span<int> squares = stackalloc int[length];
+        Span<int> counts = stackalloc int[length];
+        var width = Vector<float>.Count;
+        var exact = Vector<int>.AllBitsSet;
+        var largest = Vector<uint>.Zero;
+        var k = 0;
+        for (; k < slices; k += 4)
+        {
+            if (k + 4 <= slices)
+            {
+                var s0 = values.AsSpan((k * plane) + from, length);
+                var s1 = values.AsSpan(((k + 1) * plane) + from, length);
+                var s2 = values.AsSpan(((k + 2) * plane) + from, length);
+                var s3 = values.AsSpan(((k + 3) * plane) + from, length);
+                for (var p = 0; p < length; p += width)
+                {
+                    var v0 = ToInteger(new Vector<float>(s0.Slice(p, width)), ref exact, ref largest, out var valid0);
+                    var v1 = ToInteger(new Vector<float>(s1.Slice(p, width)), ref exact, ref largest, out var valid1);
+                    var v2 = ToInteger(new Vector<float>(s2.Slice(p, width)), ref exact, ref largest, out var valid2);
+                    var v3 = ToInteger(new Vector<float>(s3.Slice(p, width)), ref exact, ref largest, out var valid3);
+                    (new Vector<int>(sums.Slice(p, width)) + (v0 + v1) + (v2 + v3)).CopyTo(sums.Slice(p, width));
+                    (new Vector<int>(squares.Slice(p, width)) + (v0 * v0) + (v1 * v1) + (v2 * v2) + (v3 * v3)).CopyTo(squares.Slice(p, width));
+                    (new Vector<int>(counts.Slice(p, width)) - (valid0 + valid1) - (valid2 + valid3)).CopyTo(counts.Slice(p, width));
+                }
+            }
+            else
+            {
+                for (var kk = k; kk < slices; kk++)
+                {
+                    var slice = values.AsSpan((kk * plane) + from, length);
+                    for (var p = 0; p < length; p += width)
+                    {
+                        var v = ToInteger(new Vector<float>(slice.Slice(p, width)), ref exact, ref largest, out var valid);
+                        (new Vector<int>(sums.Slice(p, width)) + v).CopyTo(sums.Slice(p, width));
+                        (new Vector<int>(squares.Slice(p, width)) + (v * v)).CopyTo(squares.Slice(p, width));
+                        (new Vector<int>(counts.Slice(p, width)) - valid).CopyTo(counts.Slice(p, width));
+                    }
+                }
+            }
+
+            if (!Vector.EqualsAll(exact, Vector<int>.AllBitsSet) || Vector.GreaterThanAny(largest, new Vector<uint>((uint)limit)))
+            {
+                return false;
+            }
+        }
+
+        for (var p = 0; p < length; p++)
+        {
+            (mean[from + p], std[from + p]) = Finish(sums[p], (uint)squares[p], counts[p]);
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The lanes of <paramref name="v"/> as integers, NaN lanes as 0 (and clear in <paramref name="valid"/>); clears
+    /// lanes of <paramref name="exact"/> whose value is not an integer and raises <paramref name="largest"/> to the
+    /// magnitudes (a value beyond the int range converts to int.MinValue, 2³¹ as unsigned, and is not exact anyway).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<int> ToInteger(Vector<float> v, ref Vector<int> exact, ref Vector<uint> largest, out Vector<int> valid)
+    {
+        valid = Vector.Equals(v, v);
+        v = Vector.AsVectorSingle(Vector.AsVectorInt32(v) & valid);
+        var i = Vector.ConvertToInt32Native(v);
+        exact &= Vector.Equals(Vector.ConvertToSingle(i), v);
+        largest = Vector.Max(largest, Vector.AsVectorUInt32(Vector.Abs(i)));
+        return i;
     }
 
     /// <summary>Σv and Σv² in double, slice by slice, NaN lanes adding exactly 0 and counting nothing.</summary>
