@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using HomaBone.Qct.Series;
 
 namespace HomaBone.Qct.Measures;
@@ -127,8 +128,25 @@ internal sealed class RegionAnalyzer
         var t = System.Diagnostics.Stopwatch.GetTimestamp();
         if (calibration is not null)
         {
-            var rho = _rho;
-            for (var x = 0; x < rho.Length; x++)
+            // (float)(slope · hu + intercept) in double, as CalibrationFit.ToDensity: widened, the same two operations
+            // (no fused multiply-add) and narrowed with the same rounding, so every value equals the scalar one.
+            var rho = _rho.AsSpan();
+            var x = 0;
+            if (Vector.IsHardwareAccelerated)
+            {
+                var slope = new Vector<double>(calibration.Slope);
+                var intercept = new Vector<double>(calibration.Intercept);
+                var values = MemoryMarshal.Cast<float, Vector<float>>(rho);
+                for (var v = 0; v < values.Length; v++)
+                {
+                    Vector.Widen(values[v], out var lo, out var hi);
+                    values[v] = Vector.Narrow((lo * slope) + intercept, (hi * slope) + intercept);
+                }
+
+                x = values.Length * Vector<float>.Count;
+            }
+
+            for (; x < rho.Length; x++)
             {
                 rho[x] = (float)calibration.ToDensity(rho[x]);
             }
@@ -354,16 +372,17 @@ internal sealed class RegionAnalyzer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double OuterShellMedian()
     {
-        var shell = new List<double>();
+        var shell = GC.AllocateUninitializedArray<double>(_g.Count);
+        var n = 0;
         for (var i = 0; i < _g.Count; i++)
         {
             if (_shellOwner[i] is >= 1 and <= 3 && _shellDistance[i] > DilationMm && !float.IsNaN(_rho[i]))
             {
-                shell.Add(_rho[i]);
+                shell[n++] = _rho[i];
             }
         }
 
-        return Median([.. shell]);
+        return OrderStatistics.Percentile(shell.AsSpan(0, n), 0.5);
     }
 
     private RegionMeasures Measure(string name, RegionSums stats, double rhoT, double rhoC)
