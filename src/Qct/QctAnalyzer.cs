@@ -138,16 +138,22 @@ public static class QctAnalyzer
         QctTiming.Mark("labels-shells-wait", ref t);
         analyzer.Calibrate(calibration);
         QctTiming.Mark("region-setup", ref t);
-        var regions = analyzer.MeasureRegions();
-        QctTiming.Mark("regions", ref t);
+        // The region measures and the neck's geometry are computed concurrently; the neck's last formulas wait for the
+        // neck region's corrected BMC and cortical volume. No neck voxels: no neck region and no neck geometry.
+        var regionMeasures = Task.Run(analyzer.MeasureRegions);
+        var neck = analyzer.MeasureNeck(options.NeckAxis, () =>
+        {
+            var measured = regionMeasures.GetAwaiter().GetResult().First(r => r.Region == "neck");
+            return (measured.IntegralCorrected.BmcMg, measured.CorticalCorrected.VolumeCm3);
+        }, warnings);
+        var regions = regionMeasures.GetAwaiter().GetResult();
         var neckRegion = regions.FirstOrDefault(r => r.Region == "neck");
-        var neck = neckRegion is null ? null : analyzer.MeasureNeck(options.NeckAxis, neckRegion.IntegralCorrected.BmcMg, neckRegion.CorticalCorrected.VolumeCm3, warnings);
+        QctTiming.Mark("regions-neck", ref t);
         if (neckRegion is null)
         {
             warnings.Add(new QctWarning("no-neck", "The label series has no femoral neck (label 1): projected, HSA and study indices are not computed."));
         }
 
-        QctTiming.Mark("neck", ref t);
         var study = StudyIndicesOf(neckRegion, neck, options.BodyWeightKg ?? ct.Info.PatientWeightKg, warnings);
         return new QctResult
         {

@@ -218,7 +218,15 @@ internal sealed class RegionAnalyzer
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public NeckGeometry? MeasureNeck(NeckAxis? given, double neckBmcCorrectedMg, double neckCorticalVolumeCm3, List<QctWarning> warnings)
+    public NeckGeometry? MeasureNeck(NeckAxis? given, double neckBmcCorrectedMg, double neckCorticalVolumeCm3, List<QctWarning> warnings) =>
+        MeasureNeck(given, () => (neckBmcCorrectedMg, neckCorticalVolumeCm3), warnings);
+
+    /// <summary>
+    /// As the public overload, the neck region's corrected BMC and cortical volume asked for only at the end (they
+    /// are used by the last formulas alone), so the region measures can be computed meanwhile.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal NeckGeometry? MeasureNeck(NeckAxis? given, Func<(double BmcCorrectedMg, double CorticalVolumeCm3)> neckRegion, List<QctWarning> warnings)
     {
         var neck = VoxelsLabelled(1);
         if (neck.Length == 0)
@@ -346,6 +354,7 @@ internal sealed class RegionAnalyzer
         var fnwCm = fnwMm / 10.0;
         var disc = (fnwCm * fnwCm) - (4 * csa / Math.PI);
         var ect = (fnwCm - Math.Sqrt(Math.Max(0, disc))) / 2;
+        var (neckBmcCorrectedMg, neckCorticalVolumeCm3) = neckRegion();
         var corticalArea = neckCorticalVolumeCm3 / lengthCm;
         var outer = fnwCm / 2;
         var depth = outer - Math.Sqrt(Math.Max(0, (outer * outer) - (corticalArea / Math.PI)));
