@@ -12,6 +12,18 @@ public sealed class LargeBlockMemoryPoolFactory(int blockBytes) : IMemoryPoolFac
 {
     private readonly List<LargeBlockMemoryPool> _pools = [];
 
+    /// <summary>Pools created so far (Kestrel asks for one per transport queue and endpoint, not per connection).</summary>
+    public int PoolsCreated
+    {
+        get
+        {
+            lock (_pools)
+            {
+                return _pools.Count;
+            }
+        }
+    }
+
     public MemoryPool<byte> Create(MemoryPoolOptions? options = null)
     {
         var pool = new LargeBlockMemoryPool(blockBytes);
@@ -38,13 +50,13 @@ public sealed class LargeBlockMemoryPoolFactory(int blockBytes) : IMemoryPoolFac
 /// its pipe holds: with its own 4-KiB blocks a 100-MB upload (QctService.AnalyzeSeries) took ~27 000 receive calls and
 /// as many trips through its read loop and HTTP/2 frame handling; with 64-KiB blocks about 1 700. Every block lent is
 /// a whole block, so small requests hold more memory while in flight; blocks come back to the pool when a pipe releases
-/// them. Idle memory is bounded twice: at most <see cref="MaxRetainedBytes"/> is kept, and blocks that stayed unused
+/// them. Idle memory is bounded twice: at most <see cref="MaxRetainedBytes"/> is kept per pool, and blocks that stayed unused
 /// for a whole <see cref="TrimPeriod"/> are released (<see cref="Trim"/>).
 /// </summary>
 public sealed class LargeBlockMemoryPool : MemoryPool<byte>
 {
-    /// <summary>Most idle memory kept for reuse.</summary>
-    public const long MaxRetainedBytes = 64L << 20;
+    /// <summary>Most idle memory kept for reuse: 64 MiB, or 1/32 of the memory available to the GC if less.</summary>
+    public static readonly long MaxRetainedBytes = Math.Min(64L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 32);
 
     /// <summary>How often blocks idle since the previous trim are released.</summary>
     public static readonly TimeSpan TrimPeriod = TimeSpan.FromSeconds(10);
@@ -63,7 +75,7 @@ public sealed class LargeBlockMemoryPool : MemoryPool<byte>
         ArgumentOutOfRangeException.ThrowIfLessThan(blockBytes, 4096);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(blockBytes, 1 << 20);
         BlockBytes = blockBytes;
-        _maxRetained = (int)(MaxRetainedBytes / blockBytes);
+        _maxRetained = (int)Math.Max(1, MaxRetainedBytes / blockBytes);
         if (trimAutomatically)
         {
             _trimTimer = new Timer(static state => ((LargeBlockMemoryPool)state!).Trim(), this, TrimPeriod, TrimPeriod);

@@ -39,7 +39,7 @@ public sealed class TransportBlockTests
     public void IdleMemory_IsBounded_AndBlocksIdleForAWholePeriodAreReleased()
     {
         using var pool = new LargeBlockMemoryPool(1 << 20, trimAutomatically: false);
-        var maxRetained = (int)(LargeBlockMemoryPool.MaxRetainedBytes / (1 << 20));
+        var maxRetained = (int)Math.Max(1, LargeBlockMemoryPool.MaxRetainedBytes / (1 << 20));
         var lent = Enumerable.Range(0, maxRetained + 10).Select(_ => pool.Rent()).ToList();
         lent.ForEach(b => b.Dispose());
         Assert.Equal(maxRetained, pool.FreeBlocks);
@@ -126,6 +126,20 @@ public sealed class TransportBlockTests
             var largest = int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture);
             Assert.True(largest <= expectedLargest, $"a segment of {largest} bytes with {kib}-KiB blocks");
             Assert.True(largest > expectedLargest / 2, $"the largest segment was {largest} bytes with {kib}-KiB blocks: the transport does not receive into blocks of that size");
+            if (app.Services.GetRequiredService<IMemoryPoolFactory<byte>>() is LargeBlockMemoryPoolFactory factory)
+            {
+                // Pools (each with its trim timer) are made per transport queue, not per connection: 20 more connections add none.
+                var before = factory.PoolsCreated;
+                for (var c = 0; c < 20; c++)
+                {
+                    using var client = new HttpClient();
+                    using var small = new ByteArrayContent(new byte[100]);
+                    (await client.PostAsync(new Uri($"http://127.0.0.1:{options.HttpPort}/largest-segment"), small)).EnsureSuccessStatusCode();
+                }
+
+                Assert.Equal(before, factory.PoolsCreated);
+                Assert.InRange(before, 1, 32);
+            }
         }
         finally
         {

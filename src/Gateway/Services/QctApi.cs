@@ -228,9 +228,9 @@ internal sealed class QctApi(IGrainFactory grains) : QctServiceBinding.QctServic
         public void Append(ByteString data)
         {
             var memory = data.Memory;
-            if (_length == 0 && MemoryMarshal.TryGetArray(memory, out var segment) && segment.Offset == 0)
+            if (_length == 0 && MemoryMarshal.TryGetArray(memory, out var segment) && segment.Array is not null && segment.Offset == 0)
             {
-                _data = segment.Array!;
+                _data = segment.Array;
                 _length = segment.Count;
                 _adopted = true;
                 return;

@@ -6,7 +6,8 @@ namespace HomaBone.Gateway.Services;
 /// Reused buffers for the bytes of uploaded QCT file chunks (AnalyzeSeries receives ~100 MB per series). Protobuf gives
 /// every chunk a fresh array: memory new to the process on every request (a page fault per 4 KiB, measured at ~6 % of
 /// the service's CPU, and zeroing). A buffer's size is the chunk's rounded up to 64 KiB; at most
-/// <see cref="MaxRetainedBytes"/> is kept, and all of it is released after <see cref="IdleRelease"/> without a request.
+/// <see cref="MaxRetainedBytes"/> is kept (256 MiB, or an eighth of the memory the GC may use, whichever is less: a
+/// small pod keeps little), and all of it is released after <see cref="IdleRelease"/> without a request.
 /// The caller hands a buffer back only when nothing refers to it any more.
 /// </summary>
 internal static class UploadBuffers
@@ -17,8 +18,8 @@ internal static class UploadBuffers
     /// <summary>Largest buffer lent (the protocol's largest chunk); larger chunks get plain arrays.</summary>
     public const int MaxBufferBytes = 1 << 20;
 
-    /// <summary>Most idle memory kept.</summary>
-    public const long MaxRetainedBytes = 256L << 20;
+    /// <summary>Most idle memory kept: 256 MiB, or an eighth of the memory available to the GC if less.</summary>
+    public static readonly long MaxRetainedBytes = Math.Min(256L << 20, GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8);
 
     /// <summary>How long kept buffers outlive the last upload.</summary>
     public static readonly TimeSpan IdleRelease = TimeSpan.FromSeconds(30);

@@ -5,8 +5,9 @@ namespace HomaBone.Qct.Series;
 /// request to the next. A fresh array of that size is new memory to the process each time (page faults, zeroing) and
 /// counts against the GC's large-object budget; series of one protocol share a size, so the next analysis takes the
 /// previous one's array. At most <see cref="SlotsPerType"/> arrays per element type are kept, only of at least
-/// <see cref="MinimumBytes"/>, and all are released after <see cref="IdleRelease"/> without a request. A rented array's
-/// contents are undefined (the loaders write every element).
+/// <see cref="MinimumBytes"/> and at most <see cref="MaximumBytes"/> (an eighth of the memory available to the GC: a
+/// small pod keeps none of a large series), and all are released after <see cref="IdleRelease"/> without a request. A
+/// rented array's contents are undefined (the loaders write every element).
 /// </summary>
 internal static class VolumeBuffers
 {
@@ -15,6 +16,9 @@ internal static class VolumeBuffers
 
     /// <summary>Smaller arrays are left to the GC.</summary>
     public const int MinimumBytes = 1 << 20;
+
+    /// <summary>Larger arrays are left to the GC: an eighth of the memory available to it (container limits included).</summary>
+    public static readonly long MaximumBytes = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 8;
 
     /// <summary>How long kept arrays outlive the last request.</summary>
     public static readonly TimeSpan IdleRelease = TimeSpan.FromSeconds(30);
@@ -43,7 +47,8 @@ internal static class VolumeBuffers
     public static void Return<T>(T[]? array)
         where T : unmanaged
     {
-        if (array is null || (long)array.Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>() < MinimumBytes)
+        var bytes = (long)(array?.Length ?? 0) * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        if (array is null || bytes < MinimumBytes || bytes > MaximumBytes)
         {
             return;
         }
