@@ -4,17 +4,25 @@ namespace HomaBone.Grains;
 [Alias("homabone.ICohortGrain")]
 public interface ICohortGrain : IGrainWithStringKey
 {
-    /// <summary>Creates the cohort from a protobuf homabone.v1.Cohort. Reply payload: the stored Cohort.</summary>
+    /// <summary>
+    /// Creates the cohort from a protobuf homabone.v1.Cohort. Reply payload: the stored Cohort. A repeat of a create
+    /// that succeeded with the same non-empty <paramref name="requestId"/> answers the cohort as it is now, not
+    /// ALREADY_EXISTS.
+    /// </summary>
     [Alias("Create")]
-    Task<GrainReply> CreateAsync(byte[] cohort);
+    Task<GrainReply> CreateAsync(byte[] cohort, string requestId = "");
 
     /// <summary>Gets the cohort. Reply payload: homabone.v1.Cohort.</summary>
     [Alias("Get")]
     Task<GrainReply> GetAsync();
 
-    /// <summary>Updates the fields named by <paramref name="updateMask"/>. Reply payload: homabone.v1.Cohort.</summary>
+    /// <summary>
+    /// Updates the fields named by <paramref name="updateMask"/>. Reply payload: homabone.v1.Cohort. A repeat of an
+    /// update that was applied with the same non-empty <paramref name="requestId"/> is not applied again (its etag
+    /// is not checked) and answers the cohort as it is now.
+    /// </summary>
     [Alias("Update")]
-    Task<GrainReply> UpdateAsync(byte[] cohort, IReadOnlyList<string> updateMask);
+    Task<GrainReply> UpdateAsync(byte[] cohort, IReadOnlyList<string> updateMask, string requestId = "");
 
     /// <summary>A page of current participant revisions (protobuf homabone.v1.Participant) in id order.</summary>
     [Alias("ListParticipants")]

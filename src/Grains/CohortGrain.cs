@@ -27,12 +27,15 @@ public sealed partial class CohortGrain(IRecordStore store, TimeProvider time, M
     }
 
     /// <inheritdoc />
-    public async Task<GrainReply> CreateAsync(byte[] cohort)
+    public async Task<GrainReply> CreateAsync(byte[] cohort, string requestId = "")
     {
+        ArgumentNullException.ThrowIfNull(requestId);
         var id = this.GetPrimaryKeyString();
         if (_stored is not null)
         {
-            return GrainReply.Fail(ReplyStatus.AlreadyExists, $"cohort '{id}' already exists");
+            return await RepeatedAsync(CreateKey(requestId))
+                ? GrainReply.Ok(await WithCountsAsync(Cohort.Parser.ParseFrom(_stored.Payload)))
+                : GrainReply.Fail(ReplyStatus.AlreadyExists, $"cohort '{id}' already exists");
         }
 
         Cohort requested;
@@ -67,10 +70,12 @@ public sealed partial class CohortGrain(IRecordStore store, TimeProvider time, M
 
         created.Etag = NewEtag();
         var row = new StoredCohort(id, created.ToByteArray(), created.Etag, now, now);
-        if (!await store.TryCreateCohortAsync(row))
+        if (!await store.TryCreateCohortAsync(row, CreateKey(requestId)))
         {
             _stored = await store.GetCohortAsync(id);
-            return GrainReply.Fail(ReplyStatus.AlreadyExists, $"cohort '{id}' already exists");
+            return _stored is not null && await RepeatedAsync(CreateKey(requestId))
+                ? GrainReply.Ok(await WithCountsAsync(Cohort.Parser.ParseFrom(_stored.Payload)))
+                : GrainReply.Fail(ReplyStatus.AlreadyExists, $"cohort '{id}' already exists");
         }
 
         _stored = row;
@@ -89,12 +94,19 @@ public sealed partial class CohortGrain(IRecordStore store, TimeProvider time, M
     }
 
     /// <inheritdoc />
-    public async Task<GrainReply> UpdateAsync(byte[] cohort, IReadOnlyList<string> updateMask)
+    public async Task<GrainReply> UpdateAsync(byte[] cohort, IReadOnlyList<string> updateMask, string requestId = "")
     {
         ArgumentNullException.ThrowIfNull(updateMask);
+        ArgumentNullException.ThrowIfNull(requestId);
         if (_stored is null)
         {
             return GrainReply.Fail(ReplyStatus.NotFound, $"cohort '{this.GetPrimaryKeyString()}' does not exist");
+        }
+
+        if (await RepeatedAsync(UpdateKey(requestId)))
+        {
+            // Applied before (its answer was lost): not again, whatever the etag now is.
+            return GrainReply.Ok(await WithCountsAsync(Cohort.Parser.ParseFrom(_stored.Payload)));
         }
 
         var patch = Cohort.Parser.ParseFrom(cohort);
@@ -147,7 +159,7 @@ public sealed partial class CohortGrain(IRecordStore store, TimeProvider time, M
         updated.UpdateTime = Timestamp.FromDateTimeOffset(now);
         updated.Etag = NewEtag();
         var row = new StoredCohort(_stored.CohortId, updated.ToByteArray(), updated.Etag, _stored.CreateTime, now);
-        if (!await store.TryUpdateCohortAsync(row, _stored.Etag))
+        if (!await store.TryUpdateCohortAsync(row, _stored.Etag, UpdateKey(requestId)))
         {
             _stored = await store.GetCohortAsync(_stored.CohortId);
             return GrainReply.Fail(ReplyStatus.Aborted, "the cohort was changed concurrently; read it again and retry");
@@ -168,6 +180,15 @@ public sealed partial class CohortGrain(IRecordStore store, TimeProvider time, M
 
     /// <inheritdoc />
     public Task<bool> ExistsAsync() => Task.FromResult(_stored is not null);
+
+    // A cohort write's request id in the store's request log (participant id "", which no participant has); creates
+    // and updates have separate keys, so a client that reused an id across the two is not answered the wrong one.
+    private static string CreateKey(string requestId) => requestId.Length == 0 ? string.Empty : "cohort-create:" + requestId;
+
+    private static string UpdateKey(string requestId) => requestId.Length == 0 ? string.Empty : "cohort-update:" + requestId;
+
+    private async Task<bool> RepeatedAsync(string requestKey) =>
+        requestKey.Length > 0 && await store.FindRequestAsync(this.GetPrimaryKeyString(), string.Empty, requestKey) is not null;
 
     private async Task<byte[]> WithCountsAsync(Cohort cohort)
     {

@@ -13,11 +13,18 @@ public interface IRecordStore
     /// <summary>Gets a cohort, or null.</summary>
     Task<StoredCohort?> GetCohortAsync(string cohortId, CancellationToken cancellationToken = default);
 
-    /// <summary>Inserts a cohort; false if one with that id exists.</summary>
-    Task<bool> TryCreateCohortAsync(StoredCohort cohort, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Inserts a cohort; false if one with that id exists. A non-empty <paramref name="requestKey"/> is recorded in the
+    /// request log under (cohort, "", key) in the same transaction (participant ids are never empty), so a retried
+    /// create can be told from another one (<see cref="FindRequestAsync"/>).
+    /// </summary>
+    Task<bool> TryCreateCohortAsync(StoredCohort cohort, string requestKey = "", CancellationToken cancellationToken = default);
 
-    /// <summary>Replaces a cohort if its current etag is <paramref name="expectedEtag"/>; false otherwise.</summary>
-    Task<bool> TryUpdateCohortAsync(StoredCohort cohort, string expectedEtag, CancellationToken cancellationToken = default);
+    /// <summary>
+    /// Replaces a cohort if its current etag is <paramref name="expectedEtag"/>; false otherwise. A non-empty
+    /// <paramref name="requestKey"/> is recorded as for <see cref="TryCreateCohortAsync"/>, with the change.
+    /// </summary>
+    Task<bool> TryUpdateCohortAsync(StoredCohort cohort, string expectedEtag, string requestKey = "", CancellationToken cancellationToken = default);
 
     /// <summary>Gets the current revision of a participant, or null.</summary>
     Task<StoredRevision?> GetCurrentAsync(string cohortId, string participantId, CancellationToken cancellationToken = default);

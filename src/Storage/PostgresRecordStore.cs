@@ -96,9 +96,10 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public Task<bool> TryCreateCohortAsync(StoredCohort cohort, CancellationToken cancellationToken = default)
+    public Task<bool> TryCreateCohortAsync(StoredCohort cohort, string requestKey = "", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cohort);
+        ArgumentNullException.ThrowIfNull(requestKey);
         return EnqueueAsync<bool>(
             async (connection, transaction, ct) =>
             {
@@ -108,16 +109,23 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                 command.Parameters.Add(Text(cohort.Etag));
                 command.Parameters.Add(Long(cohort.CreateTime.UtcTicks));
                 command.Parameters.Add(Long(cohort.UpdateTime.UtcTicks));
-                return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+                var created = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+                if (created)
+                {
+                    await LogCohortRequestAsync(connection, transaction, cohort.CohortId, requestKey, ct).ConfigureAwait(false);
+                }
+
+                return created;
             },
             cohortIds: null,
             cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<bool> TryUpdateCohortAsync(StoredCohort cohort, string expectedEtag, CancellationToken cancellationToken = default)
+    public Task<bool> TryUpdateCohortAsync(StoredCohort cohort, string expectedEtag, string requestKey = "", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cohort);
+        ArgumentNullException.ThrowIfNull(requestKey);
         return EnqueueAsync<bool>(
             async (connection, transaction, ct) =>
             {
@@ -127,10 +135,30 @@ public sealed partial class PostgresRecordStore : IRecordStore, IAsyncDisposable
                 command.Parameters.Add(Text(cohort.Etag));
                 command.Parameters.Add(Long(cohort.UpdateTime.UtcTicks));
                 command.Parameters.Add(Text(expectedEtag));
-                return await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+                var updated = await command.ExecuteNonQueryAsync(ct).ConfigureAwait(false) == 1;
+                if (updated)
+                {
+                    await LogCohortRequestAsync(connection, transaction, cohort.CohortId, requestKey, ct).ConfigureAwait(false);
+                }
+
+                return updated;
             },
             cohortIds: null,
             cancellationToken);
+    }
+
+    /// <summary>A cohort write's request key in the request log (participant id "", revision 0), in its transaction.</summary>
+    private static async Task LogCohortRequestAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, string cohortId, string requestKey, CancellationToken cancellationToken)
+    {
+        if (requestKey.Length == 0)
+        {
+            return;
+        }
+
+        await using var command = new NpgsqlCommand("INSERT INTO request_log(cohort_id, participant_id, request_id, revision) VALUES ($1, '', $2, 0) ON CONFLICT DO NOTHING;", connection, transaction);
+        command.Parameters.Add(Text(cohortId));
+        command.Parameters.Add(Text(requestKey));
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -125,9 +125,10 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public Task<bool> TryCreateCohortAsync(StoredCohort cohort, CancellationToken cancellationToken = default)
+    public Task<bool> TryCreateCohortAsync(StoredCohort cohort, string requestKey = "", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cohort);
+        ArgumentNullException.ThrowIfNull(requestKey);
         return EnqueueAsync<bool>(
             (connection, transaction) =>
             {
@@ -139,15 +140,22 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
                 command.Parameters.AddWithValue("$e", cohort.Etag);
                 command.Parameters.AddWithValue("$t0", cohort.CreateTime.UtcTicks);
                 command.Parameters.AddWithValue("$t1", cohort.UpdateTime.UtcTicks);
-                return command.ExecuteNonQuery() == 1;
+                var created = command.ExecuteNonQuery() == 1;
+                if (created)
+                {
+                    LogCohortRequest(connection, transaction, cohort.CohortId, requestKey);
+                }
+
+                return created;
             },
             cancellationToken);
     }
 
     /// <inheritdoc />
-    public Task<bool> TryUpdateCohortAsync(StoredCohort cohort, string expectedEtag, CancellationToken cancellationToken = default)
+    public Task<bool> TryUpdateCohortAsync(StoredCohort cohort, string expectedEtag, string requestKey = "", CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(cohort);
+        ArgumentNullException.ThrowIfNull(requestKey);
         return EnqueueAsync<bool>(
             (connection, transaction) =>
             {
@@ -159,9 +167,31 @@ public sealed partial class SqliteRecordStore : IRecordStore, IAsyncDisposable
                 command.Parameters.AddWithValue("$e", cohort.Etag);
                 command.Parameters.AddWithValue("$t1", cohort.UpdateTime.UtcTicks);
                 command.Parameters.AddWithValue("$x", expectedEtag);
-                return command.ExecuteNonQuery() == 1;
+                var updated = command.ExecuteNonQuery() == 1;
+                if (updated)
+                {
+                    LogCohortRequest(connection, transaction, cohort.CohortId, requestKey);
+                }
+
+                return updated;
             },
             cancellationToken);
+    }
+
+    /// <summary>A cohort write's request key in the request log (participant id "", revision 0), in its transaction.</summary>
+    private static void LogCohortRequest(SqliteConnection connection, SqliteTransaction transaction, string cohortId, string requestKey)
+    {
+        if (requestKey.Length == 0)
+        {
+            return;
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "INSERT INTO request_log(cohort_id, participant_id, request_id, revision) VALUES ($c, '', $q, 0) ON CONFLICT DO NOTHING;";
+        command.Parameters.AddWithValue("$c", cohortId);
+        command.Parameters.AddWithValue("$q", requestKey);
+        command.ExecuteNonQuery();
     }
 
     /// <inheritdoc />

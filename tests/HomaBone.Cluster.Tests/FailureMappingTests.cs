@@ -111,10 +111,13 @@ public sealed class FailureMappingTests
         Assert.Null(RepeatableCall.TimeoutStatus(timeout, Upsert, new UpsertParticipantRequest()));
         Assert.Equal(StatusCode.DeadlineExceeded, FailureStatus.Map(timeout, callCancelled: false)!.Value.StatusCode);
 
-        // A read that merely timed out stays DEADLINE_EXCEEDED; so does a cohort write, whose request_id the server
-        // does not honour yet.
+        // A read that merely timed out stays DEADLINE_EXCEEDED. Cohort writes are deduplicated by their request id too
+        // (the store's request log): repeatable with one, not without.
         Assert.Null(RepeatableCall.TimeoutStatus(timeout, "/homabone.v1.CohortService/GetAssociations", new GetAssociationsRequest()));
-        Assert.Null(RepeatableCall.TimeoutStatus(timeout, "/homabone.v1.CohortService/UpdateCohort", new UpdateCohortRequest { RequestId = "settings-2" }));
+        Assert.Equal(StatusCode.Unavailable, RepeatableCall.TimeoutStatus(timeout, "/homabone.v1.CohortService/UpdateCohort", new UpdateCohortRequest { RequestId = "settings-2" })!.Value.StatusCode);
+        Assert.Equal(StatusCode.Unavailable, RepeatableCall.TimeoutStatus(timeout, "/homabone.v1.CohortService/CreateCohort", new CreateCohortRequest { RequestId = "create-1" })!.Value.StatusCode);
+        Assert.Null(RepeatableCall.TimeoutStatus(timeout, "/homabone.v1.CohortService/UpdateCohort", new UpdateCohortRequest()));
+        Assert.Null(RepeatableCall.TimeoutStatus(timeout, "/homabone.v1.CohortService/CreateCohort", new CreateCohortRequest()));
     }
 
     [Fact]

@@ -91,8 +91,8 @@ public sealed class LostGatewayGuardTests
         Assert.Equal(safe, status?.StatusCode == Grpc.Core.StatusCode.Unavailable);
         Assert.Equal(safe ? RepeatableCall.LostGatewayDetail : null, status?.Detail);
 
-        // Cohort writes carry a request_id field the server does not honour yet: not repeatable, with or without one.
+        // Cohort writes are deduplicated by their request id (the store's request log): repeatable with one only.
         Assert.Null(RepeatableCall.TimeoutStatus(lost, "/homabone.v1.CohortService/UpdateCohort", new UpdateCohortRequest()));
-        Assert.Null(RepeatableCall.TimeoutStatus(lost, "/homabone.v1.CohortService/UpdateCohort", new UpdateCohortRequest { RequestId = "settings-2" }));
+        Assert.Equal(RepeatableCall.LostGatewayDetail, RepeatableCall.TimeoutStatus(lost, "/homabone.v1.CohortService/UpdateCohort", new UpdateCohortRequest { RequestId = "settings-2" })?.Detail);
     }
 }

@@ -171,6 +171,9 @@ public sealed class PostgresRecordStoreTests(Infrastructure infrastructure) : IA
     }
 
     [Fact]
+    public async Task CohortWrites_RecordTheirRequestKey_OnlyWhenApplied() => await TestSupport.CohortRequestKeys.CheckAsync(_store);
+
+    [Fact]
     public async Task ListAsOf_ShardsAndOutbox_FollowTheChangeSequence()
     {
         await _store.WriteAsync([Write("a", 0, "a1", [1], shard: 0), Write("b", 0, "b1", [2], shard: 1)]);

@@ -54,6 +54,30 @@ public sealed class GrpcApiTests(ServiceFixture fixture) : IClassFixture<Service
     }
 
     [Fact]
+    public async Task CohortWrites_RepeatedWithTheirRequestId_AnswerTheCohort_AndChangeNothing()
+    {
+        var id = ServiceFixture.NewId("c");
+        var create = new CreateCohortRequest { CohortId = id, Cohort = new Cohort { DisplayName = "v1" }, RequestId = "create-" + id };
+        var created = (await _cohorts.CreateCohortAsync(create)).Cohort;
+        Assert.Equal(created, (await _cohorts.CreateCohortAsync(create)).Cohort); // its answer was lost: sent again
+        var other = await Assert.ThrowsAsync<RpcException>(() => _cohorts.CreateCohortAsync(new CreateCohortRequest { CohortId = id, RequestId = "another" }).ResponseAsync);
+        Assert.Equal(StatusCode.AlreadyExists, other.StatusCode);
+
+        var update = new UpdateCohortRequest { Cohort = new Cohort { Name = created.Name, DisplayName = "v2", Etag = created.Etag }, UpdateMask = new() { Paths = { "display_name" } }, RequestId = "update-" + id };
+        var updated = (await _cohorts.UpdateCohortAsync(update)).Cohort;
+        Assert.Equal("v2", updated.DisplayName);
+        var repeated = (await _cohorts.UpdateCohortAsync(update)).Cohort; // its etag is stale now
+        Assert.Equal(updated.Etag, repeated.Etag);
+        Assert.Equal(updated.UpdateTime, repeated.UpdateTime);
+        update.RequestId = "another";
+        Assert.Equal(StatusCode.Aborted, (await Assert.ThrowsAsync<RpcException>(() => _cohorts.UpdateCohortAsync(update).ResponseAsync)).StatusCode);
+
+        var tooLong = await Assert.ThrowsAsync<RpcException>(() => _cohorts.CreateCohortAsync(new CreateCohortRequest { CohortId = ServiceFixture.NewId("c"), RequestId = new string('r', 129) }).ResponseAsync);
+        Assert.Equal(StatusCode.InvalidArgument, tooLong.StatusCode);
+        Assert.Contains(tooLong.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations, v => v.Field == "request_id");
+    }
+
+    [Fact]
     public async Task UpdateCohort_WithMaskAndStaleEtag_AppliesThenRefuses()
     {
         var created = await CreateCohortAsync();

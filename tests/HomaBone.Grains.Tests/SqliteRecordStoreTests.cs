@@ -25,6 +25,9 @@ public sealed class SqliteRecordStoreTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task CohortWrites_RecordTheirRequestKey_OnlyWhenApplied() => await TestSupport.CohortRequestKeys.CheckAsync(_store);
+
+    [Fact]
     public async Task WriteAsync_500ConcurrentCallers_AllStoredWithDistinctParticipants()
     {
         var writes = Enumerable.Range(0, 500).Select(i => Write($"p{i:D4}", 0, $"r{i}", [(byte)i, (byte)(i >> 8)])).ToList();

@@ -10,12 +10,19 @@ internal sealed class CohortApi(IGrainFactory grains, IHostApplicationLifetime l
 {
     public override async Task<CreateCohortResponse> CreateCohort(CreateCohortRequest request, ServerCallContext context)
     {
+        var violations = new List<FieldViolation>();
         if (!ResourceNames.IsValidCohortId(request.CohortId))
         {
-            GrpcErrors.ThrowInvalid("the request is invalid", [new("cohort_id", $"must be {ResourceNames.CohortIdRule}; got '{Truncate(request.CohortId)}'")]);
+            violations.Add(new("cohort_id", $"must be {ResourceNames.CohortIdRule}; got '{Truncate(request.CohortId)}'"));
         }
 
-        var reply = await grains.GetGrain<ICohortGrain>(request.CohortId).CreateAsync((request.Cohort ?? new Cohort()).ToByteArray());
+        RequestIds.Check(request.RequestId, "request_id", violations);
+        if (violations.Count > 0)
+        {
+            GrpcErrors.ThrowInvalid("the request is invalid", violations);
+        }
+
+        var reply = await grains.GetGrain<ICohortGrain>(request.CohortId).CreateAsync((request.Cohort ?? new Cohort()).ToByteArray(), request.RequestId);
         return new CreateCohortResponse { Cohort = Cohort.Parser.ParseFrom(GrpcErrors.Unwrap(reply)) };
     }
 
@@ -33,7 +40,14 @@ internal sealed class CohortApi(IGrainFactory grains, IHostApplicationLifetime l
         }
 
         var id = ParseCohort(request.Cohort.Name, "cohort.name");
-        var reply = await grains.GetGrain<ICohortGrain>(id).UpdateAsync(request.Cohort.ToByteArray(), request.UpdateMask?.Paths.ToList() ?? []);
+        var violations = new List<FieldViolation>();
+        RequestIds.Check(request.RequestId, "request_id", violations);
+        if (violations.Count > 0)
+        {
+            GrpcErrors.ThrowInvalid("the request is invalid", violations);
+        }
+
+        var reply = await grains.GetGrain<ICohortGrain>(id).UpdateAsync(request.Cohort.ToByteArray(), request.UpdateMask?.Paths.ToList() ?? [], request.RequestId);
         return new UpdateCohortResponse { Cohort = Cohort.Parser.ParseFrom(GrpcErrors.Unwrap(reply)) };
     }
 

@@ -13,7 +13,6 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
 {
     private const int MaxImportBatch = 1000;
     private const int MaxBatchesInFlight = 2;
-    private const int MaxRequestIdLength = 128;
 
     public override async Task<UpsertParticipantResponse> UpsertParticipant(UpsertParticipantRequest request, ServerCallContext context)
     {
@@ -290,11 +289,6 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
         return (cohortId, participantId);
     }
 
-    private static void CheckRequestId(string requestId, string field, List<Grains.FieldViolation> violations)
-    {
-        if (requestId.Length > MaxRequestIdLength)
-        {
-            violations.Add(new(field, $"must be at most {MaxRequestIdLength} characters; got {requestId.Length}"));
-        }
-    }
+    private static void CheckRequestId(string requestId, string field, List<Grains.FieldViolation> violations) =>
+        RequestIds.Check(requestId, field, violations);
 }

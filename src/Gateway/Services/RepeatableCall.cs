@@ -9,10 +9,10 @@ namespace HomaBone.Gateway.Services;
 
 /// <summary>
 /// Which unary calls may be sent again after their answer was lost, and so the status of a timed-out one. A write whose
-/// server deduplicates it by <c>request_id</c> (the participant writes: the participant grain's request log answers a
-/// repeat with the first result) is repeatable when the request carries one; a read (the API's Get… and List… methods)
-/// changes nothing. CreateCohort and UpdateCohort carry a request_id field that the server does not honour yet, so they
-/// are not repeatable. Looks at the method name and the request's descriptor only — never at values.
+/// server deduplicates it by <c>request_id</c> is repeatable when the request carries one: the participant writes (the
+/// participant grain's request log answers a repeat with the first result) and the cohort writes (the store's request
+/// log: a repeated create or update answers the cohort as it is, not ALREADY_EXISTS or ABORTED); a read (the API's Get…
+/// and List… methods) changes nothing. Looks at the method name and the request's descriptor only — never at values.
 /// </summary>
 internal static class RepeatableCall
 {
@@ -26,6 +26,8 @@ internal static class RepeatableCall
     {
         "/homabone.v1.ParticipantService/UpsertParticipant",
         "/homabone.v1.ParticipantService/WithdrawParticipant",
+        "/homabone.v1.CohortService/CreateCohort",
+        "/homabone.v1.CohortService/UpdateCohort",
     }.ToFrozenSet(StringComparer.Ordinal);
 
     private static readonly ConcurrentDictionary<MessageDescriptor, FieldDescriptor?> RequestIdFields = new();
