@@ -27,7 +27,7 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
             violations.Add(new("participant.name", $"must be cohorts/{{cohort}}/participants/{{participant}} with a cohort id of {ResourceNames.CohortIdRule} and a participant id of {ResourceNames.ParticipantIdRule}"));
         }
 
-        CheckRequestId(request.RequestId, "request_id", violations);
+        RequestIds.Check(request.RequestId, "request_id", violations);
         if (violations.Count > 0)
         {
             GrpcErrors.ThrowInvalid("the request is invalid", violations);
@@ -97,7 +97,7 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
     {
         var (cohortId, participantId) = ParseName(request.Name, "name");
         var violations = new List<Grains.FieldViolation>();
-        CheckRequestId(request.RequestId, "request_id", violations);
+        RequestIds.Check(request.RequestId, "request_id", violations);
         if (violations.Count > 0)
         {
             GrpcErrors.ThrowInvalid("the request is invalid", violations);
@@ -207,7 +207,7 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
                 violations.Add(new("participant_id", $"must be {ResourceNames.ParticipantIdRule}"));
             }
 
-            CheckRequestId(entry.RequestId, "request_id", violations);
+            RequestIds.Check(entry.RequestId, "request_id", violations);
             if (violations.Count > 0)
             {
                 result.Status = GrpcErrors.Invalid("the record is invalid", violations).GetRpcStatus() ?? new Google.Rpc.Status { Code = (int)Code.InvalidArgument };
@@ -288,7 +288,4 @@ internal sealed class ParticipantApi(IGrainFactory grains, LostGatewayGuard lost
 
         return (cohortId, participantId);
     }
-
-    private static void CheckRequestId(string requestId, string field, List<Grains.FieldViolation> violations) =>
-        RequestIds.Check(requestId, field, violations);
 }

@@ -25,8 +25,10 @@ internal static class UploadBuffers
     public static readonly TimeSpan IdleRelease = TimeSpan.FromSeconds(30);
 
     private static readonly ConcurrentBag<byte[]>[] Free = [.. Enumerable.Range(0, MaxBufferBytes / Granularity).Select(_ => new ConcurrentBag<byte[]>())];
-    private static readonly Timer IdleTimer = new(static _ => Release(), null, Timeout.Infinite, Timeout.Infinite);
+    // Rent stamps the time (a field write per chunk); a timer looks every few seconds whether the pool has been idle.
+    private static readonly Timer IdleTimer = new(static _ => ReleaseIfIdle(), null, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5));
     private static long _retainedBytes;
+    private static long _lastRent;
 
     /// <summary>Bytes kept for reuse now.</summary>
     public static long RetainedBytes => Interlocked.Read(ref _retainedBytes);
@@ -40,7 +42,7 @@ internal static class UploadBuffers
             return GC.AllocateUninitializedArray<byte>(length);
         }
 
-        IdleTimer.Change(IdleRelease, Timeout.InfiniteTimeSpan);
+        Volatile.Write(ref _lastRent, Environment.TickCount64);
         var sizeClass = (length - 1) / Granularity;
         if (Free[sizeClass].TryTake(out var kept))
         {
@@ -66,6 +68,14 @@ internal static class UploadBuffers
         }
 
         Free[(buffer.Length / Granularity) - 1].Add(buffer);
+    }
+
+    private static void ReleaseIfIdle()
+    {
+        if (RetainedBytes > 0 && Environment.TickCount64 - Volatile.Read(ref _lastRent) >= (long)IdleRelease.TotalMilliseconds)
+        {
+            Release();
+        }
     }
 
     /// <summary>Drops every kept buffer.</summary>

@@ -617,17 +617,7 @@ internal sealed class RegionAnalyzer
                 {
                     for (var n = 0; n < offsets.Length; n++)
                     {
-                        var j = i + offsets[n];
-                        var nd = d + steps[n];
-                        var dj = distance[j];
-                        if (nd > dj || nd > cap || (nd == dj && o >= owner[j]))
-                        {
-                            continue;
-                        }
-
-                        distance[j] = nd;
-                        owner[j] = o;
-                        queue.Push(j, nd, b);
+                        Offer(i + offsets[n], d + steps[n], o, cap, distance, owner, queue, b);
                     }
 
                     continue;
@@ -635,22 +625,10 @@ internal sealed class RegionAnalyzer
 
                 foreach (var nb in neighbours)
                 {
-                    if (!NeighbourInside(g, i, nb))
+                    if (NeighbourInside(g, i, nb))
                     {
-                        continue;
+                        Offer(i + nb.Offset, d + nb.Step, o, cap, distance, owner, queue, b);
                     }
-
-                    var j = i + nb.Offset;
-                    var nd = d + nb.Step;
-                    var dj = distance[j];
-                    if (nd > dj || nd > cap || (nd == dj && o >= owner[j]))
-                    {
-                        continue;
-                    }
-
-                    distance[j] = nd;
-                    owner[j] = o;
-                    queue.Push(j, nd, b);
                 }
             }
         }
@@ -673,6 +651,24 @@ internal sealed class RegionAnalyzer
         }
 
         return (distance, owner);
+    }
+
+    /// <summary>
+    /// The shells' relaxation: voxel <paramref name="j"/> offered distance <paramref name="nd"/> by owner
+    /// <paramref name="o"/> takes it if shorter (within <paramref name="cap"/>), or equal with a smaller owner.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Offer(int j, float nd, byte o, float cap, float[] distance, byte[] owner, VoxelBuckets queue, int bucket)
+    {
+        var dj = distance[j];
+        if (nd > dj || nd > cap || (nd == dj && o >= owner[j]))
+        {
+            return;
+        }
+
+        distance[j] = nd;
+        owner[j] = o;
+        queue.Push(j, nd, bucket);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
